@@ -1,0 +1,50 @@
+#include "harness/builtin_jobs.hpp"
+
+#include "harness/error.hpp"
+
+namespace kreg {
+
+namespace {
+
+struct SweepDefaults {
+  std::vector<int64_t> targets;
+  int64_t page_cache_bytes;
+  int samples;
+  int warmup;
+};
+
+SweepDefaults defaults_for(const std::string& suite) {
+  // Default: the sweep, enough for a clear 6.1 picture in minutes
+  // under TCG. Smoke: the smallest sweep that still shows accumulation.
+  if (suite == "default") return {{0, 500, 1000, 2000}, 4096, 200, 10};
+  if (suite == "smoke") return {{0, 50, 100}, 4096, 30, 3};
+  throw KregError("unknown suite '" + suite + "' (known: default, smoke)");
+}
+
+}  // namespace
+
+nlohmann::json builtin_jobs(const RunOptions& options) {
+  SweepDefaults d = defaults_for(options.suite);
+  if (!options.targets.empty()) d.targets = options.targets;
+  if (options.page_cache_bytes >= 0) d.page_cache_bytes = options.page_cache_bytes;
+  if (options.samples > 0) d.samples = options.samples;
+  int64_t previous = -1;
+  for (int64_t t : d.targets) {
+    if (t <= previous)
+      throw KregError("--targets must be non-negative and strictly increasing (got " + std::to_string(t) +
+                      " after " + std::to_string(previous) + ")");
+    previous = t;
+  }
+  std::string job_id = "memcg-dying/v1/tmpfs-" + std::to_string(d.page_cache_bytes);
+  nlohmann::json job = {{"job_id", job_id},
+                        {"scenario", "memcg-dying"},
+                        {"cgroup_mode", "v1"},
+                        {"page_cache", "tmpfs"},
+                        {"targets", d.targets},
+                        {"page_cache_bytes", d.page_cache_bytes},
+                        {"samples", d.samples},
+                        {"warmup", d.warmup}};
+  return {{"suite", options.suite}, {"jobs", nlohmann::json::array({job})}};
+}
+
+}  // namespace kreg

@@ -1,0 +1,61 @@
+// kreg: reproduce and measure container-host kernel pathologies in QEMU.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "harness/error.hpp"
+#include "harness/report_command.hpp"
+#include "harness/run_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kreg: kernel regression reproduction and benchmark harness"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "kreg 0.1.0");
+
+  kreg::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "boot the kernel under test in QEMU and run a suite's jobs");
+  run_cmd->add_option("suite", run.suite, "built-in suite: default or smoke")->capture_default_str();
+  run_cmd->add_option("--kernel", run.kernel, "bzImage or linux-image .deb (default: newest Debian 6.1 cloud via apt)");
+  run_cmd->add_option("--results", run.results_root, "results root directory")->capture_default_str();
+  run_cmd->add_option("--run-id", run.run_id, "name of the run directory (default: timestamp-suite)");
+  run_cmd->add_option("--accel", run.accel, "auto, kvm or tcg")->capture_default_str();
+  run_cmd->add_option("--qemu", run.qemu, "QEMU binary")->capture_default_str();
+  run_cmd->add_option("--cache", run.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
+  run_cmd->add_option("--targets", run.targets, "dying-memcg sweep targets, e.g. 0,500,1000")->delimiter(',');
+  run_cmd->add_option("--page-cache-bytes", run.page_cache_bytes, "bytes of tmpfs page cache per memcg");
+  run_cmd->add_option("--samples", run.samples, "latency samples per metric and point");
+  run_cmd->add_option("--vcpus", run.vcpus, "guest vCPUs")->capture_default_str();
+  run_cmd->add_option("--memory", run.memory_mib, "guest memory in MiB")->capture_default_str();
+  run_cmd->add_option("--timeout", run.timeout_s, "seconds before the VM is killed")->capture_default_str();
+  run_cmd->add_option("--hello-timeout", run.hello_timeout_s, "seconds to wait for the guest agent's hello")
+      ->capture_default_str();
+
+  std::string report_dir, python = "python3";
+  CLI::App* report_cmd = app.add_subcommand("report", "plots and a summary of a run: kreg report results/<run-id>");
+  report_cmd->add_option("run_dir", report_dir, "results/<run-id>")->required();
+  report_cmd->add_option("--python", python, "Python with matplotlib")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "kreg: %s (see kreg --help)\n", e.what());
+    return 2;
+  }
+  try {
+    if (*run_cmd) return kreg::run_command(run);
+    if (*report_cmd) return kreg::report_command(report_dir, python);
+  } catch (const kreg::KregError& e) {
+    std::fprintf(stderr, "kreg: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kreg: error: %s\n", e.what());
+    return 2;
+  }
+  return 2;
+}

@@ -1,0 +1,40 @@
+#include "harness/report_command.hpp"
+
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
+#include "harness/error.hpp"
+#include "vm/process.hpp"
+
+namespace kreg {
+
+namespace fs = std::filesystem;
+
+std::string plots_dir() {
+  if (const char* dir = std::getenv("KREG_PLOTS_DIR"); dir && *dir) return dir;
+  return std::string(KREG_SOURCE_DIR) + "/plots";
+}
+
+int report_command(const std::string& run_dir, const std::string& python) {
+  if (!fs::is_directory(run_dir + "/jobs"))
+    throw KregError("'" + run_dir + "' is not a kreg run directory (expected results/<run-id>/ with jobs/)");
+  bool any = false;
+  for (const auto& entry : fs::directory_iterator(run_dir + "/jobs")) any |= entry.path().extension() == ".json";
+  if (!any) throw KregError("run " + run_dir + " holds no job record yet (did `kreg run` finish a job?)");
+  std::string script = plots_dir() + "/report.py";
+  if (!fs::exists(script)) throw KregError("plot script " + script + " is missing (set KREG_PLOTS_DIR)");
+  std::string out_dir = run_dir + "/report";
+  pid_t pid = spawn_process({python, script, run_dir, "--out", out_dir}, {"", "", "", true});
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw KregError("plots/report.py failed on " + run_dir + " (see its message above; install python3-matplotlib with ./setup.sh)");
+  std::printf("%s/summary.md\n", out_dir.c_str());
+  return 0;
+}
+
+}  // namespace kreg

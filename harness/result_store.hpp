@@ -1,0 +1,37 @@
+// results/<run-id>/: created once per run; every job record is written
+// atomically (temp file + rename), so a crash never leaves half a record and
+// nothing already measured is lost when a later VM fails.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace kreg {
+
+class ResultStore {
+ public:
+  // Creates `results_root`/`run_id` (and jobs/, vm/). Throws KregError naming
+  // the directory if it cannot be created or already holds a run.
+  ResultStore(const std::string& results_root, const std::string& run_id);
+
+  const std::string& dir() const { return dir_; }
+  const std::string& run_id() const { return run_id_; }
+  std::string vm_dir(const std::string& vm_name) const;  // created on demand
+
+  void write_job(const std::string& job_id, const nlohmann::json& record);
+  void write_run(const nlohmann::json& run);  // run.json
+
+ private:
+  std::string dir_, run_id_;
+};
+
+// "YYYYmmdd-HHMMSS-<tag>" in UTC.
+std::string make_run_id(const std::string& tag);
+
+// Writes `text` to `path` atomically; throws KregError naming the path.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+// Job ids contain '/', which file names cannot: "memcg-dying/v1/x" -> "memcg-dying__v1__x".
+std::string job_file_name(const std::string& job_id);
+
+}  // namespace kreg

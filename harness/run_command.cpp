@@ -1,0 +1,167 @@
+#include "harness/run_command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "harness/builtin_jobs.hpp"
+#include "harness/error.hpp"
+#include "harness/progress.hpp"
+#include "harness/result_store.hpp"
+#include "vm/accelerator.hpp"
+#include "vm/guest_image.hpp"
+#include "vm/kernel_fetch.hpp"
+#include "vm/process.hpp"
+#include "vm/qemu_vm.hpp"
+
+namespace kreg {
+
+namespace {
+
+std::string qemu_version(const std::string& qemu) {
+  CapturedRun v = run_captured({qemu, "--version"});
+  return v.out.substr(0, v.out.find('\n'));
+}
+
+KernelImage obtain_kernel(const RunOptions& options, const std::string& cache_dir) {
+  if (!options.kernel.empty()) return kernel_from_path(options.kernel, cache_dir);
+  return fetch_debian_61_cloud(cache_dir);
+}
+
+// Host-side facts merged into every guest record: what it ran on.
+nlohmann::json host_context(const KernelImage& kernel, const AcceleratorChoice& accel, const VmSpec& spec,
+                            const std::string& qemu_version_line) {
+  return {{"kernel",
+           {{"package", kernel.package},
+            {"package_version", kernel.package_version},
+            {"image_sha256", kernel.image_sha256},
+            {"config_sha256", kernel.config_sha256},
+            {"source", kernel.source}}},
+          {"machine",
+           {{"accelerator", to_string(accel.accelerator)},
+            {"accelerator_reason", accel.reason},
+            {"vcpus", spec.vcpus},
+            {"memory_mib", spec.memory_mib},
+            {"qemu", qemu_version_line},
+            {"host_cpus", std::thread::hardware_concurrency()}}}};
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options) {
+  Progress progress;
+  nlohmann::json jobs = builtin_jobs(options);  // validates overrides before any slow work
+  if (options.vcpus < 1 || options.memory_mib < 128)
+    throw KregError("--vcpus must be >= 1 and --memory >= 128 MiB");
+  auto qemu = find_program(options.qemu);
+  if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  GuestBinaries guest = locate_guest_binaries();
+  std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+
+  progress.note("kreg: obtaining kernel " + (options.kernel.empty() ? std::string("(newest Debian 6.1 cloud)") : options.kernel));
+  KernelImage kernel = obtain_kernel(options, cache_dir);
+  progress.note(fmt::format("kreg: kernel {} {} ({})", kernel.package.empty() ? kernel.vmlinuz : kernel.package,
+                            kernel.package_version, kernel.vmlinuz));
+  AcceleratorChoice accel = choose_accelerator(options.accel, *qemu);
+  progress.note("kreg: accelerator " + to_string(accel.accelerator) + ": " + accel.reason);
+
+  std::string run_id = options.run_id.empty() ? make_run_id(options.suite) : options.run_id;
+  ResultStore store(options.results_root, run_id);
+  std::string vm_name = kernel.release.empty() ? "kernel" : kernel.release;
+  std::string vm_dir = store.vm_dir(vm_name);
+
+  VmSpec spec;
+  spec.qemu_binary = *qemu;
+  spec.kernel = kernel.vmlinuz;
+  spec.initrd = vm_dir + "/initramfs.cpio";
+  spec.console_log = vm_dir + "/console.log";
+  spec.results_log = vm_dir + "/results.serial";
+  spec.qemu_log = vm_dir + "/qemu.log";
+  spec.accelerator = accel.accelerator;
+  spec.vcpus = options.vcpus;
+  spec.memory_mib = options.memory_mib;
+  spec.timeout_s = options.timeout_s;
+  spec.hello_timeout_s = options.hello_timeout_s;
+  nlohmann::json context = host_context(kernel, accel, spec, qemu_version(*qemu));
+
+  nlohmann::json run = {{"schema", "kreg.run"}, {"schema_version", 1}, {"run_id", run_id},
+                        {"suite", options.suite}, {"jobs", jobs["jobs"]}, {"kernel", to_json(kernel)},
+                        {"machine", context["machine"]}, {"status", "running"},
+                        {"failures", nlohmann::json::array()}};
+  store.write_run(run);
+  build_guest_image(spec.initrd, guest, jobs);
+
+  const size_t total_jobs = jobs["jobs"].size();
+  size_t stored = 0;
+  nlohmann::json hello;
+  VmOutcome outcome = run_vm(spec, [&](const Frame& frame) {
+    nlohmann::json payload = nlohmann::json::parse(frame.payload, nullptr, false);
+    if (payload.is_discarded()) return;  // checksummed but not JSON: a guest bug, ignored
+    if (frame.type == "hello") {
+      hello = payload;
+      progress.note("kreg: guest " + payload["kernel"].value("release", "?") + " up");
+    } else if (frame.type == "progress") {
+      double fraction = 0;
+      size_t points = payload.value("points", size_t{0});
+      if (points > 0) fraction = (payload.value("point", 0.0) + 1) / static_cast<double>(points);
+      std::string line = fmt::format("job {}/{} {} on {}: {} memcgs churned (target {}) {}", stored + 1,
+                                     total_jobs, payload.value("job_id", ""), vm_name,
+                                     payload.value("churned", 0), payload.value("target", 0),
+                                     progress.eta((static_cast<double>(stored) + fraction) / total_jobs));
+      if (payload.contains("dying"))
+        progress.note(line + fmt::format(" -> {} dying", payload["dying"].dump()));
+      else
+        progress.status(line);
+    } else if (frame.type == "job") {
+      nlohmann::json record = payload;
+      record["schema"] = "kreg.job";
+      record["schema_version"] = 1;
+      record["run_id"] = run_id;
+      record["kernel"].update(context["kernel"]);
+      record["machine"] = context["machine"];
+      record["timing"] = {{"boot_to_hello_s", nullptr}, {"job_s", record.value("job_s", 0.0)}};
+      store.write_job(record.value("job_id", "unknown"), record);
+      ++stored;
+      progress.note(fmt::format("kreg: job {}/{} {} {} -> {}/jobs/{}", stored, total_jobs,
+                                record.value("job_id", ""), record.value("status", ""), store.dir(),
+                                job_file_name(record.value("job_id", "unknown"))));
+    } else if (frame.type == "error") {
+      progress.note("kreg: guest error: " + payload.value("error", ""));
+    }
+  });
+
+  // boot_to_hello is known only now; patch it into the stored records.
+  for (const auto& job : jobs["jobs"]) {
+    std::string path = store.dir() + "/jobs/" + job_file_name(job["job_id"]);
+    if (!std::filesystem::exists(path)) continue;
+    nlohmann::json record = nlohmann::json::parse(std::ifstream(path));
+    record["timing"]["boot_to_hello_s"] = outcome.boot_to_hello_s;
+    store.write_job(job["job_id"], record);
+  }
+  run["vm"] = {{"end", to_string(outcome.end)}, {"reason", outcome.reason},
+               {"boot_to_hello_s", outcome.boot_to_hello_s}, {"wall_s", outcome.wall_s},
+               {"frames", outcome.frames}, {"corrupt_frames", outcome.corrupt_frames}};
+  if (!hello.is_null()) run["guest_kernel"] = hello["kernel"];
+  run["status"] = (outcome.end == VmEnd::Done && stored == total_jobs) ? "ok" : "failed";
+  if (outcome.end != VmEnd::Done)
+    run["failures"].push_back({{"vm", vm_name}, {"reason", outcome.reason}, {"console_tail", outcome.console_tail}});
+  store.write_run(run);
+
+  progress.note(fmt::format("kreg: VM {} in {:.1f} s (boot to hello {:.1f} s), {} of {} jobs stored in {}",
+                            to_string(outcome.end), outcome.wall_s, outcome.boot_to_hello_s, stored, total_jobs,
+                            store.dir()));
+  if (outcome.corrupt_frames > 0)
+    progress.note(fmt::format("kreg: warning: {} corrupt frames dropped", outcome.corrupt_frames));
+  if (outcome.end != VmEnd::Done) {
+    std::fprintf(stderr, "%s", outcome.console_tail.c_str());
+    throw KregError("VM " + vm_name + " failed: " + outcome.reason + " (console: " + spec.console_log + ")");
+  }
+  if (stored != total_jobs) throw KregError(fmt::format("only {} of {} job records arrived", stored, total_jobs));
+  std::printf("%s\n", store.dir().c_str());
+  return 0;
+}
+
+}  // namespace kreg

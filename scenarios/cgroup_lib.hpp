@@ -1,0 +1,38 @@
+// Thin RAII and error helpers over libcgroup, in the spirit of kselftest's
+// cgroup_util.c: each helper does one obvious thing and reports failures
+// with the cgroup's name and libcgroup's own message.
+#pragma once
+
+#include <libcgroup.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+namespace kreg {
+
+// Calls cgroup_init() once per process. Throws std::runtime_error if libcgroup
+// finds no cgroup mount (mount the hierarchy first).
+void ensure_libcgroup_initialised();
+
+// Mount point of a controller's hierarchy as libcgroup sees it (v1 or v2).
+std::string controller_mount_point(const std::string& controller);
+
+struct CgroupFree {
+  void operator()(cgroup* cg) const { cgroup_free(&cg); }
+};
+using CgroupPtr = std::unique_ptr<cgroup, CgroupFree>;
+
+// A cgroup `name` (relative to the hierarchy root, e.g. "kreg/memcg-12")
+// with `controller` attached. Nothing is created in the kernel yet.
+CgroupPtr make_cgroup(const std::string& name, const std::string& controller);
+
+// mkdir (with parents) in the kernel.
+void create_cgroup(cgroup* cg);
+// Moves `pid` into the cgroup (writes it to the tasks/cgroup.procs file).
+void attach_pid(cgroup* cg, pid_t pid);
+// rmdir; the cgroup must hold no task. What happens to its charged pages is
+// up to the kernel: that is what kreg measures.
+void delete_cgroup(cgroup* cg);
+
+}  // namespace kreg

@@ -1,0 +1,436 @@
+// Tests for scenarios/kernel_files against files captured from real Debian
+// kernels (tests/fixtures/README.md). Every expected number below was read
+// from the fixture files, so a parser that reads positions instead of keys,
+// drops a line or truncates a value fails here.
+#include "scenarios/kernel_files.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kreg {
+namespace {
+
+// What each captured boot looks like. -1 means "not applicable / absent".
+struct Fixture {
+  const char* dir;
+  int cgroup;          // 1 or 2: hierarchy the memory controller was put on
+  bool memcg_files;    // false: kernel built without memcg v1, nothing captured
+  int cgroups_rows;    // rows in /proc/cgroups
+  int64_t memory_num;  // /proc/cgroups memory num_cgroups; -1: no memory row
+  int memory_hier;     // /proc/cgroups memory hierarchy id
+  int64_t nr_dentry, nr_unused, nr_negative;  // dentry-state fields 1, 2, 5
+  int64_t slab_kb, percpu_kb, memtotal_kb;    // /proc/meminfo
+  int64_t root_file;   // root memory.stat: v1 total_cache, v2 file (bytes)
+  int64_t root_anon;   // v2 root memory.stat anon; v1 root total_rss
+  int64_t live_file;   // kubepods/live: v1 total_cache, v2 file (bytes)
+  int64_t kubepods_dying;  // v2 kubepods cgroup.stat nr_dying_descendants
+};
+
+// clang-format off
+const Fixture kFixtures[] = {
+  {"5.10.0-32-cloud-amd64-v1",      1, true,  13, 53, 1, 8706,  57, 50, 12436, 872, 1002224, 7299072, 135168, 946176,  -1},
+  {"5.10.0-32-cloud-amd64-v2",      2, true,  13, 53, 0, 8708,  58, 50, 12456, 880, 1002224, 7299072, 135168, 946176,  50},
+  {"6.1.0-47-cloud-amd64-v1",       1, true,  14, 53, 1, 10473, 56, 50, 16228, 704, 996384,  7667712, 180224, 1048576, -1},
+  {"6.1.0-47-cloud-amd64-v2",       2, true,  14, 53, 0, 10475, 58, 50, 16328, 704, 996384,  7667712, 176128, 1048576, 50},
+  {"6.12.117+deb13-cloud-amd64-v1", 1, false, 14, 1,  0, 624,   5,  0,  7848,  552, 990916,  -1,      -1,     -1,      -1},
+  {"6.12.117+deb13-cloud-amd64-v2", 2, true,  14, 53, 0, 577,   58, 50, 8640,  720, 990916,  7667712, 180224, 1048576, 50},
+  {"7.3.4+deb13-cloud-amd64-v1",    1, false, 12, -1, 0, 667,   5,  0,  9268,  528, 985128,  -1,      -1,     -1,      -1},
+  {"7.3.4+deb13-cloud-amd64-v2",    2, true,  12, -1, 0, 620,   58, 50, 9424,  576, 985128,  7667712, 180224, 1048576, 0},
+};
+// clang-format on
+
+std::string fixture_path(const Fixture& f, const std::string& file) {
+  return std::string(KREG_SOURCE_DIR "/tests/fixtures/") + f.dir + "/" + file;
+}
+
+bool fixture_exists(const Fixture& f, const std::string& file) {
+  return std::filesystem::exists(fixture_path(f, file));
+}
+
+// Throws (failing the test with the path) rather than returning "" for a
+// missing file, so a mistyped name cannot pass as an empty-input test.
+std::string read_fixture(const Fixture& f, const std::string& file) {
+  const auto path = fixture_path(f, file);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("missing fixture " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+size_t non_blank_lines(const std::string& text) {
+  std::istringstream in(text);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+bool is_v2(const Fixture& f) { return f.cgroup == 2; }
+std::string major(const Fixture& f) {
+  const std::string d = f.dir;
+  return d.substr(0, d.find('.'));
+}
+
+class KernelFiles : public ::testing::TestWithParam<Fixture> {};
+
+// ---- /proc/cgroups ---------------------------------------------------------
+
+TEST_P(KernelFiles, ProcCgroups) {
+  const auto& f = GetParam();
+  const auto text = read_fixture(f, "proc__cgroups");
+  const auto rows = parse_proc_cgroups(text);
+  EXPECT_EQ(rows.size(), static_cast<size_t>(f.cgroups_rows));
+  EXPECT_EQ(rows.count("#subsys_name"), 0u);  // header skipped
+  ASSERT_EQ(rows.count("pids"), 1u);
+  EXPECT_EQ(rows.at("pids").name, "pids");
+  EXPECT_TRUE(rows.at("pids").enabled);
+  if (f.memory_num < 0) {
+    // 7.x hides controllers that cannot be mounted on v1 (memory, cpuset),
+    // even though cgroup2 still has them (see cgroup.controllers below).
+    EXPECT_EQ(rows.count("memory"), 0u);
+    EXPECT_EQ(rows.count("cpuset"), 0u);
+  } else {
+    ASSERT_EQ(rows.count("memory"), 1u);
+    const auto& m = rows.at("memory");
+    EXPECT_EQ(m.num_cgroups, f.memory_num);
+    EXPECT_EQ(m.hierarchy, f.memory_hier);
+    EXPECT_TRUE(m.enabled);
+  }
+}
+
+// ---- /proc/meminfo ---------------------------------------------------------
+
+TEST_P(KernelFiles, Meminfo) {
+  const auto& f = GetParam();
+  const auto text = read_fixture(f, "proc__meminfo");
+  const auto mi = parse_meminfo_kb(text);
+  EXPECT_EQ(mi.size(), non_blank_lines(text));  // every line parsed
+  ASSERT_EQ(mi.count("Slab"), 1u);
+  ASSERT_EQ(mi.count("Percpu"), 1u);
+  EXPECT_EQ(mi.at("Slab"), f.slab_kb);
+  EXPECT_EQ(mi.at("Percpu"), f.percpu_kb);
+  EXPECT_EQ(mi.at("MemTotal"), f.memtotal_kb);
+  EXPECT_EQ(mi.at("Slab"), mi.at("SReclaimable") + mi.at("SUnreclaim"));
+  EXPECT_EQ(mi.at("HugePages_Total"), 0);  // the unit-less form
+  EXPECT_EQ(mi.at("Hugepagesize"), 2048);
+  EXPECT_EQ(mi.at("VmallocTotal"), 34359738367);  // > 2^32
+  EXPECT_EQ(mi.count("Active(anon)"), 1u);
+  // Keys come and go: Zswap appears in 7.3 only among these kernels.
+  EXPECT_EQ(mi.count("Zswap"), major(f) == "7" ? 1u : 0u);
+}
+
+// ---- /proc/sys/fs/dentry-state ---------------------------------------------
+
+TEST_P(KernelFiles, DentryState) {
+  const auto& f = GetParam();
+  const auto d = parse_dentry_state(read_fixture(f, "proc__sys__fs__dentry-state"));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->nr_dentry, f.nr_dentry);
+  EXPECT_EQ(d->nr_unused, f.nr_unused);
+  EXPECT_EQ(d->age_limit, 45);
+  EXPECT_EQ(d->want_pages, 0);
+  ASSERT_TRUE(d->nr_negative.has_value());
+  // 50 where 50 memcgs were created and rmdir'd; 0 where there was no memcg
+  // v1 hierarchy to churn (6.12/7.3 -v1).
+  EXPECT_EQ(*d->nr_negative, f.nr_negative);
+}
+
+// ---- /proc/mounts ----------------------------------------------------------
+
+TEST_P(KernelFiles, Mounts) {
+  const auto& f = GetParam();
+  const auto text = read_fixture(f, "proc__mounts");
+  const auto mounts = parse_mounts(text);
+  EXPECT_EQ(mounts.size(), non_blank_lines(text));
+  ASSERT_FALSE(mounts.empty());
+  EXPECT_EQ(mounts[0].target, "/");
+  EXPECT_EQ(mounts[0].fstype, "rootfs");
+
+  std::vector<MountEntry> v1, v2;
+  for (const auto& m : mounts) {
+    if (m.fstype == "cgroup") v1.push_back(m);
+    if (m.fstype == "cgroup2") v2.push_back(m);
+  }
+  if (is_v2(f)) {
+    ASSERT_EQ(v2.size(), 1u);
+    EXPECT_TRUE(v1.empty());
+    EXPECT_EQ(v2[0].target, "/sys/fs/cgroup/unified");
+  } else if (f.memcg_files) {
+    ASSERT_EQ(v1.size(), 1u);
+    EXPECT_TRUE(v2.empty());
+    EXPECT_EQ(v1[0].target, "/sys/fs/cgroup/memory");
+    EXPECT_NE(v1[0].options.find("memory"), std::string::npos);
+  } else {
+    // No memcg v1 in this kernel: the v1 memory mount could not be made.
+    EXPECT_TRUE(v1.empty());
+    EXPECT_TRUE(v2.empty());
+  }
+}
+
+// ---- memory.stat (v1 and v2) -----------------------------------------------
+
+TEST_P(KernelFiles, MemoryStat) {
+  const auto& f = GetParam();
+  if (!f.memcg_files) {
+    // 6.12/7.3 are built without memcg v1: nothing to capture.
+    EXPECT_FALSE(fixture_exists(f, "cg__memory.stat"));
+    EXPECT_FALSE(fixture_exists(f, "cg__kubepods__cgroup.stat"));
+    return;
+  }
+  const auto text = read_fixture(f, "cg__memory.stat");
+  const auto root = parse_flat_keyed(text);
+  EXPECT_EQ(root.size(), non_blank_lines(text));
+  const auto live = parse_flat_keyed(read_fixture(f, "cg__kubepods__live__memory.stat"));
+  if (is_v2(f)) {
+    EXPECT_EQ(root.count("total_cache"), 0u);
+    ASSERT_EQ(root.count("anon"), 1u);
+    ASSERT_EQ(root.count("file"), 1u);
+    EXPECT_EQ(root.at("anon"), f.root_anon);
+    EXPECT_EQ(root.at("file"), f.root_file);
+    EXPECT_EQ(live.at("file"), f.live_file);
+    // "kernel" arrived after 5.10; read keys, not positions.
+    EXPECT_EQ(root.count("kernel"), major(f) == "5" ? 0u : 1u);
+  } else {
+    EXPECT_EQ(root.count("anon"), 0u);
+    ASSERT_EQ(root.count("total_cache"), 1u);
+    EXPECT_EQ(root.at("total_cache"), f.root_file);
+    EXPECT_EQ(root.at("total_rss"), f.root_anon);
+    EXPECT_EQ(live.at("total_cache"), f.live_file);
+    // PAGE_COUNTER_MAX rounded to pages: must survive as int64.
+    EXPECT_EQ(root.at("hierarchical_memory_limit"), 9223372036854771712);
+    EXPECT_EQ(live.at("hierarchical_memory_limit"), 9223372036854771712);
+  }
+}
+
+// ---- memory.numa_stat ------------------------------------------------------
+
+TEST_P(KernelFiles, NumaStat) {
+  const auto& f = GetParam();
+  if (!f.memcg_files) {
+    EXPECT_FALSE(fixture_exists(f, "cg__memory.numa_stat"));
+    return;
+  }
+  const auto text = read_fixture(f, "cg__memory.numa_stat");
+  const auto rows = parse_numa_stat(text);
+  EXPECT_EQ(rows.size(), non_blank_lines(text));
+  const auto stat = parse_flat_keyed(read_fixture(f, "cg__memory.stat"));
+  if (is_v2(f)) {
+    for (const auto& [name, row] : rows) {
+      EXPECT_FALSE(row.total.has_value()) << name;
+      EXPECT_EQ(row.per_node.size(), 1u) << name;  // single-node guests
+    }
+    ASSERT_EQ(rows.count("file"), 1u);
+    EXPECT_EQ(rows.at("file").per_node.at(0), stat.at("file"));
+    for (const char* cg : {"cg__kubepods__", "cg__kubepods__live__"}) {
+      const auto n = parse_numa_stat(read_fixture(f, std::string(cg) + "memory.numa_stat"));
+      const auto s = parse_flat_keyed(read_fixture(f, std::string(cg) + "memory.stat"));
+      EXPECT_EQ(n.at("file").per_node.at(0), s.at("file")) << cg;
+    }
+  } else {
+    ASSERT_EQ(rows.count("total"), 1u);
+    ASSERT_EQ(rows.count("hierarchical_total"), 1u);
+    const auto& t = rows.at("total");
+    ASSERT_TRUE(t.total.has_value());
+    ASSERT_EQ(t.per_node.count(0), 1u);
+    EXPECT_EQ(rows.at("anon").total, t.total);  // file=0: all anon (tmpfs)
+    const auto& h = rows.at("hierarchical_total");
+    ASSERT_TRUE(h.total.has_value());
+    EXPECT_EQ(h.per_node.at(0), *h.total);
+    if (major(f) == "5") {
+      // 5.10 prints a "total" that lags its own N0 column.
+      EXPECT_EQ(*t.total, 1584);
+      EXPECT_EQ(t.per_node.at(0), 1594);
+      EXPECT_EQ(*h.total, 1815);
+    } else {
+      EXPECT_EQ(*t.total, 1595);
+      EXPECT_EQ(t.per_node.at(0), 1595);
+      EXPECT_EQ(*h.total, 1901);
+    }
+    // kubepods/live: 1 MiB of tmpfs = 256 pages on node 0.
+    const auto live = parse_numa_stat(read_fixture(f, "cg__kubepods__live__memory.numa_stat"));
+    EXPECT_EQ(live.at("total").per_node.at(0), 256);
+  }
+}
+
+// ---- cgroup.stat (v2) ------------------------------------------------------
+
+TEST_P(KernelFiles, CgroupStat) {
+  const auto& f = GetParam();
+  if (!is_v2(f)) {
+    EXPECT_FALSE(fixture_exists(f, "cg__cgroup.stat"));
+    return;
+  }
+  const auto text = read_fixture(f, "cg__kubepods__cgroup.stat");
+  const auto kp = parse_flat_keyed(text);
+  EXPECT_EQ(kp.size(), non_blank_lines(text));
+  EXPECT_EQ(kp.at("nr_descendants"), 1);
+  EXPECT_EQ(kp.at("nr_dying_descendants"), f.kubepods_dying);
+  const auto root = parse_flat_keyed(read_fixture(f, "cg__cgroup.stat"));
+  EXPECT_EQ(root.at("nr_descendants"), 2);
+  EXPECT_EQ(root.at("nr_dying_descendants"), f.kubepods_dying);
+  const auto live = parse_flat_keyed(read_fixture(f, "cg__kubepods__live__cgroup.stat"));
+  EXPECT_EQ(live.at("nr_descendants"), 0);
+  EXPECT_EQ(live.at("nr_dying_descendants"), 0);
+  // Per-controller counts exist from 6.12 on (not only 7.3).
+  const bool subsys = major(f) == "7" || std::string(f.dir).rfind("6.12", 0) == 0;
+  EXPECT_EQ(kp.count("nr_subsys_memory"), subsys ? 1u : 0u);
+  EXPECT_EQ(kp.count("nr_dying_subsys_memory"), subsys ? 1u : 0u);
+  if (subsys) {
+    EXPECT_EQ(kp.at("nr_subsys_memory"), 2);
+    EXPECT_EQ(kp.at("nr_dying_subsys_memory"), f.kubepods_dying);
+  }
+}
+
+std::string fixture_name(const ::testing::TestParamInfo<Fixture>& info) {
+  std::string s = info.param.dir;
+  std::replace_if(s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, KernelFiles, ::testing::ValuesIn(kFixtures), fixture_name);
+
+TEST(KernelFilesFixtures, AllFoldersListed) {
+  // A fixture folder added on disk but not to kFixtures would go untested.
+  size_t dirs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(KREG_SOURCE_DIR "/tests/fixtures")) {
+    if (!e.is_directory()) continue;
+    ++dirs;
+    const auto name = e.path().filename().string();
+    EXPECT_TRUE(std::any_of(std::begin(kFixtures), std::end(kFixtures),
+                            [&](const Fixture& f) { return name == f.dir; }))
+        << name;
+  }
+  EXPECT_EQ(dirs, std::size(kFixtures));
+}
+
+// ---- malformed input -------------------------------------------------------
+
+TEST(KernelFilesMalformed, EmptyInputGivesEmptyResults) {
+  for (const std::string_view t : {"", "\n", "  \n\t\n\r\n"}) {
+    EXPECT_TRUE(parse_proc_cgroups(t).empty());
+    EXPECT_TRUE(parse_meminfo_kb(t).empty());
+    EXPECT_TRUE(parse_flat_keyed(t).empty());
+    EXPECT_TRUE(parse_numa_stat(t).empty());
+    EXPECT_FALSE(parse_dentry_state(t).has_value());
+    EXPECT_TRUE(parse_mounts(t).empty());
+  }
+}
+
+TEST(KernelFilesMalformed, GarbageLinesSkippedValidKept) {
+  const std::string junk = "\x01\xff garbage ::== \\\\ N0= =5\n=\n:\n";
+  const auto kv = parse_flat_keyed(junk + "a 1\nb\nc 2 3\nd x\ne 12kB\nf 4   \r\n\n");
+  EXPECT_EQ(kv, (std::map<std::string, int64_t>{{"a", 1}, {"f", 4}}));
+
+  const auto mi = parse_meminfo_kb(junk +
+                                   "MemTotal:  100 kB\nNoColon 5 kB\n: 7 kB\nBig: 3 MB\n"
+                                   "X: 1 kB extra\nY: abc kB\nHugePages_Free:   3\nZ:\n");
+  EXPECT_EQ(mi, (std::map<std::string, int64_t>{{"MemTotal", 100}, {"HugePages_Free", 3}}));
+
+  const auto cg = parse_proc_cgroups(junk +
+                                     "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+                                     "memory\t1\t53\t1\nshort 1 2\nbad x 1 1\nextra 0 1 1 9\n#old 0 1 1\n"
+                                     "  cpu 0   7 0  \n");
+  ASSERT_EQ(cg.size(), 2u);
+  EXPECT_EQ(cg.at("memory").num_cgroups, 53);
+  EXPECT_EQ(cg.at("cpu").num_cgroups, 7);
+  EXPECT_FALSE(cg.at("cpu").enabled);
+
+  const auto ns = parse_numa_stat(junk +
+                                  "total=1595 N0=1595 N1=3\nanon N0=1234 N1=5\nfile=x N0=1\n"
+                                  "shmem N0=1 junk\nbare\nzz Nx=1\nneg N-1=2\n=5 N0=1\n"
+                                  "unevictable=7\n");
+  ASSERT_EQ(ns.size(), 3u);
+  EXPECT_EQ(ns.at("total").total, 1595);
+  EXPECT_EQ(ns.at("total").per_node, (std::map<int, int64_t>{{0, 1595}, {1, 3}}));
+  EXPECT_FALSE(ns.at("anon").total.has_value());
+  EXPECT_EQ(ns.at("anon").per_node, (std::map<int, int64_t>{{0, 1234}, {1, 5}}));
+  EXPECT_EQ(ns.at("unevictable").total, 7);  // v1 total with no node columns
+  EXPECT_TRUE(ns.at("unevictable").per_node.empty());
+
+  const auto mounts = parse_mounts(junk + "a b c\nproc /proc proc rw 0 0\n");
+  ASSERT_EQ(mounts.size(), 2u);  // the junk line has 6 fields, so it is kept
+  EXPECT_EQ(mounts[1].fstype, "proc");
+}
+
+TEST(KernelFilesMalformed, HugeNumbers) {
+  const auto kv = parse_flat_keyed(
+      "limit 9223372036854771712\nmax 9223372036854775807\n"
+      "over 9223372036854775808\nwrapped 18446744073709551615\nneg -5\n");
+  EXPECT_EQ(kv.at("limit"), 9223372036854771712);
+  EXPECT_EQ(kv.at("max"), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(kv.count("over"), 0u);  // does not fit: skipped, not clamped
+  EXPECT_EQ(kv.count("wrapped"), 0u);
+  EXPECT_EQ(kv.at("neg"), -5);
+
+  EXPECT_EQ(parse_meminfo_kb("Huge: 99999999999999999999 kB\n").count("Huge"), 0u);
+  EXPECT_EQ(parse_proc_cgroups("memory 99999999999 1 1\n").count("memory"), 0u);  // int
+  EXPECT_EQ(parse_numa_stat("anon N0=99999999999999999999\n").count("anon"), 0u);
+  EXPECT_EQ(parse_numa_stat("anon N99999999999=1\n").count("anon"), 0u);
+  EXPECT_FALSE(parse_dentry_state("1 2 3 99999999999999999999 0 0").has_value());
+}
+
+TEST(KernelFilesMalformed, DentryStateShapes) {
+  EXPECT_FALSE(parse_dentry_state("1 2 3").has_value());
+  EXPECT_FALSE(parse_dentry_state("garbage").has_value());
+  EXPECT_FALSE(parse_dentry_state("1 2 x 4 5 6").has_value());
+
+  const auto four = parse_dentry_state("1 2 3 4\n");
+  ASSERT_TRUE(four.has_value());
+  EXPECT_EQ(four->want_pages, 4);
+  EXPECT_FALSE(four->nr_negative.has_value());
+
+  const auto junk_tail = parse_dentry_state("1\t2\t3\t4\t5 junk 6");
+  ASSERT_TRUE(junk_tail.has_value());
+  EXPECT_EQ(junk_tail->nr_negative, 5);
+
+  // Only the first line counts.
+  EXPECT_FALSE(parse_dentry_state("1 2 3\n4 5 6\n").has_value());
+}
+
+TEST(KernelFilesMalformed, MountsOctalEscapes) {
+  const auto m = parse_mounts(
+      "/dev/sda1 /mnt/my\\040disk ext4 rw,relatime 0 0\n"
+      "tab\\011src /a\\134b\\012c tmpfs rw\n"
+      "x /bad\\9 /end\\04 \\ tmpfs\n"
+      "too few\n");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].source, "/dev/sda1");
+  EXPECT_EQ(m[0].target, "/mnt/my disk");
+  EXPECT_EQ(m[0].fstype, "ext4");
+  EXPECT_EQ(m[0].options, "rw,relatime");
+  EXPECT_EQ(m[1].source, "tab\tsrc");
+  EXPECT_EQ(m[1].target, "/a\\b\nc");
+  EXPECT_EQ(m[1].options, "rw");  // dump/pass are optional
+  EXPECT_EQ(m[2].target, "/bad\\9");  // not an escape: kept literally
+  EXPECT_EQ(m[2].fstype, "/end\\04");
+  EXPECT_EQ(m[2].options, "\\");
+}
+
+TEST(KernelFilesMalformed, RequireParsed) {
+  EXPECT_THROW(require_parsed(parse_flat_keyed(""), "memory.stat"), std::runtime_error);
+  try {
+    require_parsed(parse_numa_stat("junk\n"), "/sys/fs/cgroup/memory.numa_stat");
+    ADD_FAILURE() << "no throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/sys/fs/cgroup/memory.numa_stat"), std::string::npos);
+  }
+  EXPECT_THROW(require_parsed(parse_dentry_state("1 2"), "dentry-state"), std::runtime_error);
+  EXPECT_THROW(require_parsed(parse_mounts("x\n"), "mounts"), std::runtime_error);
+  EXPECT_EQ(require_parsed(parse_flat_keyed("a 1\n"), "x").at("a"), 1);
+  EXPECT_EQ(require_parsed(parse_dentry_state("1 2 3 4 5 6"), "x")->nr_negative, 5);
+}
+
+}  // namespace
+}  // namespace kreg

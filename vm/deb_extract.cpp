@@ -1,0 +1,215 @@
+// .deb extraction with libarchive: the outer "ar" archive is read member by
+// member, and the tarball inside (control.tar.* or data.tar.*) is opened as a
+// second archive whose read callback pulls bytes from the outer one. Nothing
+// is buffered whole: a kernel image package is ~30 MB compressed and well
+// over 100 MB uncompressed.
+#include "vm/deb_extract.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <strings.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/error.hpp"
+
+namespace kreg {
+namespace {
+
+struct ReadFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+struct WriteFree {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+using ReadPtr = std::unique_ptr<archive, ReadFree>;
+using WritePtr = std::unique_ptr<archive, WriteFree>;
+
+[[noreturn]] void fail(const std::string& deb, const std::string& cause) {
+  throw KregError("cannot read Debian package " + deb + ": " + cause);
+}
+
+std::string cause(archive* a) {
+  const char* msg = archive_error_string(a);
+  return msg ? msg : "unknown libarchive error";
+}
+
+// "./boot/vmlinuz" -> "boot/vmlinuz", "./lib/" -> "lib", "./" -> "".
+// Member paths with ".." are refused so a mapper that simply prefixes a
+// directory cannot be made to write outside it.
+std::string normalise(const std::string& deb, std::string_view path) {
+  std::string out;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") fail(deb, "unsafe member path containing '..'");
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  return out;
+}
+
+// Feeds the nested (tar) archive from the current member of the outer (ar) one.
+struct MemberStream {
+  archive* outer;
+  std::vector<char> buf = std::vector<char>(256 * 1024);
+};
+
+la_ssize_t read_member(archive* inner, void* data, const void** out) {
+  auto* s = static_cast<MemberStream*>(data);
+  la_ssize_t n = archive_read_data(s->outer, s->buf.data(), s->buf.size());
+  if (n < 0) {
+    archive_set_error(inner, archive_errno(s->outer), "%s", cause(s->outer).c_str());
+    return -1;
+  }
+  *out = s->buf.data();
+  return n;  // 0 at the end of the member
+}
+
+// Finds the first ar member whose name starts with `prefix` ("data.tar")
+// and calls fn(tar_archive, member_name) with it opened for reading, every
+// compression filter enabled (dpkg-deb uses xz by default, zstd on Ubuntu).
+template <class Fn>
+void with_tar_member(const std::string& deb, const std::string& prefix, Fn&& fn) {
+  ReadPtr outer(archive_read_new());
+  if (!outer) fail(deb, "out of memory");
+  archive_read_support_format_ar(outer.get());
+  if (archive_read_open_filename(outer.get(), deb.c_str(), 64 * 1024) != ARCHIVE_OK)
+    fail(deb, cause(outer.get()));
+
+  std::string member;
+  for (;;) {
+    archive_entry* e = nullptr;
+    int r = archive_read_next_header(outer.get(), &e);
+    if (r == ARCHIVE_EOF) fail(deb, "no " + prefix + ".* member");
+    if (r < ARCHIVE_WARN) fail(deb, cause(outer.get()));
+    const char* name = archive_entry_pathname(e);
+    if (name && std::string_view(name).starts_with(prefix)) {
+      member = name;
+      break;
+    }
+  }
+
+  MemberStream stream{outer.get()};
+  ReadPtr inner(archive_read_new());
+  if (!inner) fail(deb, "out of memory");
+  archive_read_support_format_tar(inner.get());
+  archive_read_support_filter_all(inner.get());
+  if (archive_read_open(inner.get(), &stream, nullptr, read_member, nullptr) != ARCHIVE_OK)
+    fail(deb, member + ": " + cause(inner.get()));
+  fn(inner.get(), member);
+}
+
+// Copies the current entry's data block by block (keeps sparse files sparse).
+void copy_data(const std::string& deb, const std::string& member, archive* in, archive* disk,
+               const std::string& dest) {
+  for (;;) {
+    const void* buf = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    int r = archive_read_data_block(in, &buf, &size, &offset);
+    if (r == ARCHIVE_EOF) return;
+    if (r < ARCHIVE_WARN) fail(deb, member + ": " + cause(in));  // corrupt compression lands here
+    if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_WARN)
+      fail(deb, "cannot write " + dest + ": " + cause(disk));
+  }
+}
+
+}  // namespace
+
+DebExtractResult extract_deb(const std::string& deb_path, const DebPathMapper& mapper) {
+  DebExtractResult result;
+  with_tar_member(deb_path, "data.tar", [&](archive* in, const std::string& member) {
+    WritePtr disk(archive_write_disk_new());
+    if (!disk) fail(deb_path, "out of memory");
+    // Mode and mtime are kept, ownership is not (the harness need not run as
+    // root). Missing parent directories are created by libarchive. Symlinks
+    // inside the destination are followed: packages come from the Debian
+    // archive, and the host paths are the mapper's choice.
+    archive_write_disk_set_options(disk.get(),
+        ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+
+    for (;;) {
+      archive_entry* e = nullptr;
+      int r = archive_read_next_header(in, &e);
+      if (r == ARCHIVE_EOF) break;
+      if (r < ARCHIVE_WARN) fail(deb_path, member + ": " + cause(in));
+
+      std::string path = normalise(deb_path, archive_entry_pathname(e));
+      const char* hardlink = archive_entry_hardlink(e);
+      auto type = archive_entry_filetype(e);
+      // "./" itself, and device nodes or fifos, which kernel packages never ship.
+      if (path.empty() || (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK))
+        continue;
+      std::string dest = mapper(path);
+      if (dest.empty()) continue;
+
+      archive_entry_set_pathname(e, dest.c_str());
+      if (hardlink) {
+        std::string target = mapper(normalise(deb_path, hardlink));
+        if (target.empty()) fail(deb_path, "hard link " + path + " points to a member that is not extracted");
+        archive_entry_set_hardlink(e, target.c_str());
+      }
+      if (archive_write_header(disk.get(), e) < ARCHIVE_WARN)
+        fail(deb_path, "cannot write " + dest + ": " + cause(disk.get()));
+      if (archive_entry_size(e) > 0) copy_data(deb_path, member, in, disk.get(), dest);
+      if (archive_write_finish_entry(disk.get()) < ARCHIVE_WARN)
+        fail(deb_path, "cannot write " + dest + ": " + cause(disk.get()));
+      result.written.push_back(dest);
+    }
+    // Directory modes and times are applied here, after their contents.
+    if (archive_write_close(disk.get()) != ARCHIVE_OK) fail(deb_path, cause(disk.get()));
+  });
+  return result;
+}
+
+DebControl read_deb_control(const std::string& deb_path) {
+  std::string text;
+  bool found = false;
+  with_tar_member(deb_path, "control.tar", [&](archive* in, const std::string& member) {
+    for (;;) {
+      archive_entry* e = nullptr;
+      int r = archive_read_next_header(in, &e);
+      if (r == ARCHIVE_EOF) return;
+      if (r < ARCHIVE_WARN) fail(deb_path, member + ": " + cause(in));
+      if (normalise(deb_path, archive_entry_pathname(e)) != "control") continue;
+      char buf[16 * 1024];
+      la_ssize_t n;
+      while ((n = archive_read_data(in, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+      if (n < 0) fail(deb_path, member + ": " + cause(in));
+      found = true;
+      return;
+    }
+  });
+  if (!found) fail(deb_path, "control.tar has no control file");
+
+  // deb822: "Field: value" at the start of a line; continuation lines start
+  // with whitespace and never hold these two fields. Field names are case-insensitive.
+  DebControl control;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    for (auto [field, out] : {std::pair{"Package:", &control.package}, std::pair{"Version:", &control.version}}) {
+      size_t len = std::strlen(field);
+      if (line.size() < len || strncasecmp(line.data(), field, len) != 0) continue;
+      std::string_view value = line.substr(len);
+      size_t b = value.find_first_not_of(" \t"), e = value.find_last_not_of(" \t\r");
+      *out = b == std::string_view::npos ? "" : std::string(value.substr(b, e - b + 1));
+    }
+  }
+  if (control.package.empty() || control.version.empty())
+    fail(deb_path, "control file lacks Package: or Version:");
+  return control;
+}
+
+}  // namespace kreg

@@ -1,0 +1,34 @@
+// Runs the Google Benchmark binary kreg-statbench inside the guest and turns
+// its JSON into kreg's latency distributions.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kreg::guest {
+
+struct StatReadRequest {
+  std::vector<std::pair<std::string, std::string>> files;  // metric name -> path
+  int samples = 200;
+  int warmup = 10;
+};
+
+struct StatReadResult {
+  nlohmann::json metrics = nlohmann::json::object();  // name -> {min_ns, median_ns, ...}
+  nlohmann::json skipped = nlohmann::json::object();  // name -> reason
+  nlohmann::json gbench;                              // Google Benchmark's JSON as produced
+};
+
+// Path of the benchmark binary in the guest image.
+inline constexpr const char* kStatBenchPath = "/kreg/bin/kreg-statbench";
+
+// Throws std::runtime_error if the binary cannot run or prints no JSON.
+StatReadResult run_stat_bench(const StatReadRequest& request);
+
+// Pure conversion of Google Benchmark JSON (aggregates min/median/p90/p99/max/mean)
+// into kreg metrics; exposed for unit tests.
+StatReadResult distributions_from_gbench(const nlohmann::json& gbench);
+
+}  // namespace kreg::guest

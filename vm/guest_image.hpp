@@ -1,0 +1,22 @@
+// Assembles the guest's initramfs: the agent as /init, the benchmark binary
+// with its shared-library closure, and the job list.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace kreg {
+
+struct GuestBinaries {
+  std::string agent;      // static kreg-agent
+  std::string statbench;  // dynamic kreg-statbench
+};
+
+// The guest binaries built beside the running kreg executable. Throws
+// KregError naming the missing file (build first).
+GuestBinaries locate_guest_binaries();
+
+// Writes the initramfs to `out_path`. `jobs` becomes /kreg/jobs.json.
+void build_guest_image(const std::string& out_path, const GuestBinaries& binaries, const nlohmann::json& jobs);
+
+}  // namespace kreg

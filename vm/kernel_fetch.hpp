@@ -1,0 +1,45 @@
+// Getting a kernel to boot: the newest Debian 6.1 cloud kernel fetched with
+// apt into kreg's own cache (never installed into the host's /boot), or a
+// kernel the user names (a bzImage file or a .deb).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace kreg {
+
+struct KernelImage {
+  std::string vmlinuz;          // bzImage to boot
+  std::string modules_dir;      // lib/modules/<release> extracted, "" if none
+  std::string config_path;      // the package's /boot/config-*, "" if none
+  std::string release;          // from the package's file names, e.g. 6.1.0-56-cloud-amd64
+  std::string package;          // Debian package name, "" for a bare image
+  std::string package_version;  // Debian version, "" for a bare image
+  std::string image_sha256;
+  std::string config_sha256;
+  std::string source;           // what the user asked for, e.g. "debian:bookworm (6.1 cloud)"
+};
+
+nlohmann::json to_json(const KernelImage& k);
+
+// $KREG_CACHE_DIR, else $XDG_CACHE_HOME/kreg, else ~/.cache/kreg.
+std::string default_cache_dir();
+
+// Newest linux-image-6.1.0-*-cloud-amd64-unsigned known to the host's apt.
+// Downloads (once: the cache is keyed by the package's SHA-256), verifies
+// and extracts. Throws KregError with the fix when apt cannot resolve it.
+KernelImage fetch_debian_61_cloud(const std::string& cache_dir);
+
+// A kernel the user gave: a bzImage, or a Debian package (.deb) extracted
+// into the cache. Throws KregError naming the path if it is missing,
+// unreadable or not a bzImage.
+KernelImage kernel_from_path(const std::string& path, const std::string& cache_dir);
+
+// Throws KregError naming `path` unless it is a readable x86 bzImage
+// (boot-protocol magic "HdrS" at offset 0x202).
+void check_bzimage(const std::string& path);
+
+// SHA-256 of a file as lowercase hex; throws KregError if unreadable.
+std::string sha256_file(const std::string& path);
+
+}  // namespace kreg

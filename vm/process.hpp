@@ -1,0 +1,37 @@
+// Starting host programs (apt-get, qemu, python3) the execve way: an argv
+// vector, never a shell, so no argument is ever re-parsed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kreg {
+
+// First executable `name` on $PATH (or `name` itself if it contains '/').
+std::optional<std::string> find_program(const std::string& name);
+
+struct SpawnOptions {
+  std::string working_dir;  // "" = inherit
+  std::string stdout_path;  // "" = inherit; else truncate+write this file
+  std::string stderr_path;  // "" = inherit; "=stdout" = same file as stdout
+  bool stdin_null = true;   // QEMU and apt must never wait on a terminal
+};
+
+// Starts argv[0] (resolved with find_program). Throws KregError naming the
+// program if it cannot be started.
+pid_t spawn_process(const std::vector<std::string>& argv, const SpawnOptions& options = {});
+
+struct CapturedRun {
+  int exit_code = -1;  // -1 if killed by a signal
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs to completion, capturing stdout and stderr (for short tools such as
+// apt-cache and `qemu --version`).
+CapturedRun run_captured(const std::vector<std::string>& argv, const std::string& working_dir = "");
+
+}  // namespace kreg

@@ -1,0 +1,54 @@
+// One QEMU virtual machine: boot, watch, collect its result frames, and
+// tell exactly how it ended. A VM that hangs, panics or never says hello is
+// killed and reported with its console tail; it never hangs the caller.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "vm/accelerator.hpp"
+#include "vm/record_frame.hpp"
+
+namespace kreg {
+
+struct VmSpec {
+  std::string qemu_binary = "qemu-system-x86_64";
+  std::string kernel;         // bzImage
+  std::string initrd;         // cpio from build_guest_image
+  std::string extra_append;   // appended to kreg's kernel command line
+  std::string console_log;    // ttyS0 goes here
+  std::string results_log;    // ttyS1 (the framed records) goes here
+  std::string qemu_log;       // QEMU's own stdout/stderr
+  Accelerator accelerator = Accelerator::Tcg;
+  int vcpus = 2;
+  int memory_mib = 1024;
+  double hello_timeout_s = 120;  // QEMU start to the agent's hello frame
+  double timeout_s = 1800;       // whole VM
+};
+
+enum class VmEnd { Done, NoHello, Timeout, Panic, ExitedEarly };
+std::string to_string(VmEnd end);
+
+struct VmOutcome {
+  VmEnd end = VmEnd::ExitedEarly;
+  std::string reason;          // one line, for the user
+  double boot_to_hello_s = -1; // host clock
+  double wall_s = 0;
+  size_t frames = 0;
+  size_t corrupt_frames = 0;
+  std::string console_tail;    // last lines of the console
+};
+
+// The exact argv QEMU is started with (execve-style; exposed for tests).
+std::vector<std::string> qemu_argv(const VmSpec& spec);
+std::string kernel_append(const VmSpec& spec);
+
+// Boots and watches the VM; `on_frame` sees every verified frame as it
+// arrives (the caller stores job records right away).
+VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&)>& on_frame);
+
+// Last `lines` lines of a text file ("" if unreadable).
+std::string file_tail(const std::string& path, size_t lines);
+
+}  // namespace kreg
