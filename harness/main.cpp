@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
 
 #include "harness/error.hpp"
 #include "harness/report_command.hpp"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--accel", run.accel, "auto, kvm or tcg")->capture_default_str();
   run_cmd->add_option("--qemu", run.qemu, "QEMU binary")->capture_default_str();
   run_cmd->add_option("--cache", run.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
+  run_cmd->add_option("--append", run.append, "extra guest kernel command line, e.g. cgroup.memory=nokmem");
   run_cmd->add_option("--targets", run.targets, "dying-memcg sweep targets, e.g. 0,500,1000")->delimiter(',');
   run_cmd->add_option("--page-cache-bytes", run.page_cache_bytes, "bytes of tmpfs page cache per memcg");
   run_cmd->add_option("--samples", run.samples, "latency samples per metric and point");
@@ -35,6 +37,12 @@ int main(int argc, char** argv) {
   report_cmd->add_option("run_dir", report_dir, "results/<run-id>")->required();
   report_cmd->add_option("--python", python, "Python with matplotlib")->capture_default_str();
 
+  // CLI11 reports a misspelt subcommand as "a subcommand is required"; name it.
+  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != run_cmd->get_name() &&
+      std::string(argv[1]) != report_cmd->get_name()) {
+    std::fprintf(stderr, "kreg: error: unknown subcommand '%s' (known: run, report; see kreg --help)\n", argv[1]);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -44,7 +52,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "kreg: %s (see kreg --help)\n", e.what());
+    std::fprintf(stderr, "kreg: error: %s (see kreg --help)\n", e.what());
     return 2;
   }
   try {

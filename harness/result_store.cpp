@@ -52,13 +52,22 @@ void write_file_atomically(const std::string& path, const std::string& text) {
     throw KregError("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
 }
 
+void check_run_id_free(const std::string& results_root, const std::string& run_id) {
+  std::string dir = results_root + "/" + run_id;
+  if (fs::exists(dir + "/run.json"))
+    throw KregError("results directory " + dir + " already holds a run (choose another --run-id)");
+}
+
 ResultStore::ResultStore(const std::string& results_root, const std::string& run_id)
     : dir_(results_root + "/" + run_id), run_id_(run_id) {
   std::error_code ec;
-  if (fs::exists(dir_ + "/run.json"))
-    throw KregError("results directory " + dir_ + " already holds a run (choose another --run-id)");
+  check_run_id_free(results_root, run_id);
   fs::create_directories(dir_ + "/jobs", ec);
   if (ec) throw KregError("cannot create results directory " + dir_ + ": " + ec.message() + " (choose a writable --results)");
+  // results/latest -> the newest run, so README's commands need no run id.
+  std::string latest = results_root + "/latest";
+  fs::remove(latest, ec);
+  fs::create_directory_symlink(run_id, latest, ec);
 }
 
 std::string ResultStore::vm_dir(const std::string& vm_name) const {

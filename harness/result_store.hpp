@@ -25,6 +25,10 @@ class ResultStore {
   std::string dir_, run_id_;
 };
 
+// Throws KregError if `results_root`/`run_id` already holds a run: checked
+// before any slow work so a typo never costs a kernel download.
+void check_run_id_free(const std::string& results_root, const std::string& run_id);
+
 // "YYYYmmdd-HHMMSS-<tag>" in UTC.
 std::string make_run_id(const std::string& tag);
 

@@ -59,16 +59,17 @@ int run_command(const RunOptions& options) {
   auto qemu = find_program(options.qemu);
   if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
   GuestBinaries guest = locate_guest_binaries();
+  std::string run_id = options.run_id.empty() ? make_run_id(options.suite) : options.run_id;
+  check_run_id_free(options.results_root, run_id);
   std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
 
-  progress.note("kreg: obtaining kernel " + (options.kernel.empty() ? std::string("(newest Debian 6.1 cloud)") : options.kernel));
+  progress.status("kreg: obtaining kernel " + (options.kernel.empty() ? std::string("(newest Debian 6.1 cloud)") : options.kernel));
   KernelImage kernel = obtain_kernel(options, cache_dir);
   progress.note(fmt::format("kreg: kernel {} {} ({})", kernel.package.empty() ? kernel.vmlinuz : kernel.package,
                             kernel.package_version, kernel.vmlinuz));
   AcceleratorChoice accel = choose_accelerator(options.accel, *qemu);
   progress.note("kreg: accelerator " + to_string(accel.accelerator) + ": " + accel.reason);
 
-  std::string run_id = options.run_id.empty() ? make_run_id(options.suite) : options.run_id;
   ResultStore store(options.results_root, run_id);
   std::string vm_name = kernel.release.empty() ? "kernel" : kernel.release;
   std::string vm_dir = store.vm_dir(vm_name);
@@ -85,6 +86,7 @@ int run_command(const RunOptions& options) {
   spec.memory_mib = options.memory_mib;
   spec.timeout_s = options.timeout_s;
   spec.hello_timeout_s = options.hello_timeout_s;
+  spec.extra_append = options.append;
   nlohmann::json context = host_context(kernel, accel, spec, qemu_version(*qemu));
 
   nlohmann::json run = {{"schema", "kreg.run"}, {"schema_version", 1}, {"run_id", run_id},
@@ -92,7 +94,14 @@ int run_command(const RunOptions& options) {
                         {"machine", context["machine"]}, {"status", "running"},
                         {"failures", nlohmann::json::array()}};
   store.write_run(run);
-  build_guest_image(spec.initrd, guest, jobs);
+  try {
+    build_guest_image(spec.initrd, guest, jobs);
+  } catch (const KregError& e) {
+    run["status"] = "failed";
+    run["failures"].push_back({{"vm", vm_name}, {"reason", e.what()}});
+    store.write_run(run);
+    throw;
+  }
 
   const size_t total_jobs = jobs["jobs"].size();
   size_t stored = 0;

@@ -16,6 +16,7 @@ struct RunOptions {
   std::string accel = "auto";
   std::string qemu = "qemu-system-x86_64";
   std::string cache_dir;          // "" = default_cache_dir()
+  std::string append;             // extra kernel command line, e.g. "cgroup.memory=nokmem"
   // Overrides of the suite's sweep; empty/zero = the suite's value.
   std::vector<int64_t> targets;
   int64_t page_cache_bytes = -1;

@@ -1,0 +1,84 @@
+// Bad input: each a one-line error naming the input, exit code 2 (1 is kept
+// for "regression found"), and no VM started.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/integration/kreg_cli.hpp"
+
+namespace kreg::test {
+namespace {
+
+// Exit 2; the error is one line, the last on stderr, and names `needle`.
+// (Progress lines such as "kreg: kernel ..." may precede it.)
+void expect_one_line_error(const CapturedRun& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  std::string err = r.err;
+  ASSERT_FALSE(err.empty());
+  ASSERT_EQ(err.back(), '\n');
+  err.pop_back();
+  std::string last = err.substr(err.rfind('\n') + 1);
+  EXPECT_EQ(last.rfind("kreg: error: ", 0), 0u) << last;
+  EXPECT_NE(last.find(needle), std::string::npos) << "stderr: " << r.err;
+  size_t error_lines = 0;
+  for (size_t at = 0; (at = r.err.find("kreg: error:", at)) != std::string::npos; ++at) ++error_lines;
+  EXPECT_EQ(error_lines, 1u) << "more than one error line: " << r.err;
+}
+
+TEST(CliErrors, UnknownSubcommand) { expect_one_line_error(run_kreg({"frobnicate"}), "frobnicate"); }
+
+TEST(CliErrors, UnknownFlag) { expect_one_line_error(run_kreg({"run", "--frobnicate"}), "--frobnicate"); }
+
+TEST(CliErrors, UnknownSuite) { expect_one_line_error(run_kreg({"run", "nosuchsuite"}), "nosuchsuite"); }
+
+TEST(CliErrors, TargetsMustIncrease) {
+  expect_one_line_error(run_kreg({"run", "smoke", "--targets", "100,50"}), "--targets");
+}
+
+TEST(CliErrors, MissingKernel) {
+  TempDir dir;
+  expect_one_line_error(run_kreg({"run", "smoke", "--results", dir.path, "--kernel", "/nonexistent/vmlinuz"}),
+                        "/nonexistent/vmlinuz");
+}
+
+TEST(CliErrors, CorruptKernelImage) {
+  TempDir dir;
+  std::string bogus = dir.path + "/vmlinuz-bogus";
+  std::ofstream(bogus) << std::string(4096, 'x');
+  expect_one_line_error(run_kreg({"run", "smoke", "--results", dir.path, "--kernel", bogus}), "not an x86 bzImage");
+}
+
+TEST(CliErrors, CorruptKernelPackage) {
+  TempDir dir;
+  std::string bogus = dir.path + "/linux-image-bogus.deb";
+  std::ofstream(bogus) << "!<arch>\nthis is not a real package";
+  expect_one_line_error(
+      run_kreg({"run", "smoke", "--results", dir.path, "--cache", dir.path + "/cache", "--kernel", bogus}), bogus);
+}
+
+TEST(CliErrors, NoQemuBinary) {
+  expect_one_line_error(run_kreg({"run", "smoke", "--qemu", "/nonexistent/qemu-system-x86_64"}),
+                        "/nonexistent/qemu-system-x86_64");
+}
+
+TEST(CliErrors, ReportOnSomethingThatIsNotARun) {
+  TempDir dir;
+  expect_one_line_error(run_kreg({"report", dir.path}), dir.path);
+}
+
+TEST(CliErrors, ExistingRunIsNeverOverwritten) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path + "/r1");
+  std::ofstream(dir.path + "/r1/run.json") << "{\"kept\": true}";
+  expect_one_line_error(run_kreg({"run", "smoke", "--results", dir.path, "--run-id", "r1"}), "already holds a run");
+  EXPECT_TRUE(read_json(dir.path + "/r1/run.json")["kept"].get<bool>());
+}
+
+TEST(CliErrors, HelpIsNotAnError) {
+  CapturedRun r = run_kreg({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("run"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kreg::test

@@ -1,0 +1,54 @@
+// Google Benchmark's JSON -> kreg latency distributions.
+#include <gtest/gtest.h>
+
+#include "vm/guest/stat_bench_client.hpp"
+
+namespace kreg::guest {
+namespace {
+
+nlohmann::json aggregate(const std::string& metric, const std::string& agg, double ns) {
+  return {{"name", metric + "/iterations:1/repeats:50/manual_time_" + agg},
+          {"run_name", metric + "/iterations:1/repeats:50/manual_time"},
+          {"run_type", "aggregate"}, {"repetitions", 50}, {"aggregate_name", agg},
+          {"real_time", ns}, {"time_unit", "ns"}, {"bytes", 188.0}};
+}
+
+TEST(StatBenchClient, TakesEveryAggregateOfEveryMetric) {
+  nlohmann::json gb = {{"context", {{"num_cpus", 2}}}, {"benchmarks", nlohmann::json::array()}};
+  const std::pair<const char*, double> aggs[] = {{"mean", 5}, {"median", 4}, {"stddev", 9}, {"min", 1},
+                                                 {"max", 20}, {"p90", 7},   {"p99", 15}};
+  for (const char* metric : {"root_memory_numa_stat_read", "root_memory_stat_read"})
+    for (auto [agg, ns] : aggs) gb["benchmarks"].push_back(aggregate(metric, agg, ns));
+  StatReadResult r = distributions_from_gbench(gb);
+  ASSERT_EQ(r.metrics.size(), 2u);
+  const auto& m = r.metrics["root_memory_stat_read"];
+  EXPECT_EQ(m["min_ns"], 1);
+  EXPECT_EQ(m["median_ns"], 4);
+  EXPECT_EQ(m["p90_ns"], 7);
+  EXPECT_EQ(m["p99_ns"], 15);
+  EXPECT_EQ(m["max_ns"], 20);
+  EXPECT_EQ(m["mean_ns"], 5);
+  EXPECT_EQ(m["samples"], 50);
+  EXPECT_FALSE(m.contains("stddev_ns"));
+  EXPECT_EQ(r.gbench, gb);
+}
+
+TEST(StatBenchClient, BenchmarkErrorBecomesSkippedWithReason) {
+  nlohmann::json gb = {{"benchmarks",
+                        {{{"name", "root_memory_numa_stat_read/iterations:1/repeats:5/manual_time"},
+                          {"run_name", "root_memory_numa_stat_read/iterations:1/repeats:5/manual_time"},
+                          {"run_type", "iteration"}, {"error_occurred", true},
+                          {"error_message", "/sys/fs/cgroup/memory/memory.numa_stat: No such file or directory"}}}}};
+  StatReadResult r = distributions_from_gbench(gb);
+  EXPECT_TRUE(r.metrics.empty());
+  EXPECT_NE(r.skipped["root_memory_numa_stat_read"].get<std::string>().find("No such file"), std::string::npos);
+}
+
+TEST(StatBenchClient, NonNanosecondUnitIsRejected) {
+  nlohmann::json gb = {{"benchmarks", {aggregate("x", "median", 1)}}};
+  gb["benchmarks"][0]["time_unit"] = "us";
+  EXPECT_THROW(distributions_from_gbench(gb), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace kreg::guest
