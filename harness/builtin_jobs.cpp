@@ -24,6 +24,7 @@ SweepDefaults defaults_for(const std::string& suite) {
 }  // namespace
 
 nlohmann::json builtin_jobs(const RunOptions& options) {
+  if (!options.jobs.is_null()) return options.jobs;
   SweepDefaults d = defaults_for(options.suite);
   if (!options.targets.empty()) d.targets = options.targets;
   if (options.page_cache_bytes >= 0) d.page_cache_bytes = options.page_cache_bytes;
@@ -35,13 +36,12 @@ nlohmann::json builtin_jobs(const RunOptions& options) {
                       " after " + std::to_string(previous) + ")");
     previous = t;
   }
-  std::string job_id = "memcg-dying/v1/tmpfs-" + std::to_string(d.page_cache_bytes);
+  std::string job_id = "memcg-churn/v1/tmpfs-" + std::to_string(d.page_cache_bytes);
   nlohmann::json job = {{"job_id", job_id},
-                        {"scenario", "memcg-dying"},
+                        {"scenario", "memcg-churn"},
                         {"cgroup_mode", "v1"},
-                        {"page_cache", "tmpfs"},
+                        {"params", {{"cgroup_mode", "v1"}, {"page_cache", "tmpfs"}, {"page_cache_bytes", d.page_cache_bytes}}},
                         {"targets", d.targets},
-                        {"page_cache_bytes", d.page_cache_bytes},
                         {"samples", d.samples},
                         {"warmup", d.warmup}};
   return {{"suite", options.suite}, {"jobs", nlohmann::json::array({job})}};

@@ -7,6 +7,29 @@
 #include "harness/error.hpp"
 #include "harness/report_command.hpp"
 #include "harness/run_command.hpp"
+#include "harness/scenario_command.hpp"
+
+namespace {
+
+// Options shared by every command that boots a VM (or runs --local).
+void add_vm_options(CLI::App* cmd, kreg::RunOptions& run) {
+  cmd->add_flag("--local", run.local, "run on the host kernel (root; only touches what it creates)");
+  cmd->add_option("--kernel", run.kernel, "bzImage or linux-image .deb (default: newest Debian 6.1 cloud via apt)");
+  cmd->add_option("--results", run.results_root, "results root directory")->capture_default_str();
+  cmd->add_option("--run-id", run.run_id, "name of the run directory (default: timestamp-suite)");
+  cmd->add_option("--accel", run.accel, "auto, kvm or tcg")->capture_default_str();
+  cmd->add_option("--qemu", run.qemu, "QEMU binary")->capture_default_str();
+  cmd->add_option("--cache", run.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
+  cmd->add_option("--append", run.append, "extra guest kernel command line, e.g. cgroup.memory=nokmem");
+  cmd->add_option("--samples", run.samples, "latency samples per metric and point");
+  cmd->add_option("--vcpus", run.vcpus, "guest vCPUs")->capture_default_str();
+  cmd->add_option("--memory", run.memory_mib, "guest memory in MiB")->capture_default_str();
+  cmd->add_option("--timeout", run.timeout_s, "seconds before the VM is killed")->capture_default_str();
+  cmd->add_option("--hello-timeout", run.hello_timeout_s, "seconds to wait for the guest agent's hello")
+      ->capture_default_str();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"kreg: kernel regression reproduction and benchmark harness"};
@@ -16,21 +39,21 @@ int main(int argc, char** argv) {
   kreg::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "boot the kernel under test in QEMU and run a suite's jobs");
   run_cmd->add_option("suite", run.suite, "built-in suite: default or smoke")->capture_default_str();
-  run_cmd->add_option("--kernel", run.kernel, "bzImage or linux-image .deb (default: newest Debian 6.1 cloud via apt)");
-  run_cmd->add_option("--results", run.results_root, "results root directory")->capture_default_str();
-  run_cmd->add_option("--run-id", run.run_id, "name of the run directory (default: timestamp-suite)");
-  run_cmd->add_option("--accel", run.accel, "auto, kvm or tcg")->capture_default_str();
-  run_cmd->add_option("--qemu", run.qemu, "QEMU binary")->capture_default_str();
-  run_cmd->add_option("--cache", run.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
-  run_cmd->add_option("--append", run.append, "extra guest kernel command line, e.g. cgroup.memory=nokmem");
   run_cmd->add_option("--targets", run.targets, "dying-memcg sweep targets, e.g. 0,500,1000")->delimiter(',');
   run_cmd->add_option("--page-cache-bytes", run.page_cache_bytes, "bytes of tmpfs page cache per memcg");
-  run_cmd->add_option("--samples", run.samples, "latency samples per metric and point");
-  run_cmd->add_option("--vcpus", run.vcpus, "guest vCPUs")->capture_default_str();
-  run_cmd->add_option("--memory", run.memory_mib, "guest memory in MiB")->capture_default_str();
-  run_cmd->add_option("--timeout", run.timeout_s, "seconds before the VM is killed")->capture_default_str();
-  run_cmd->add_option("--hello-timeout", run.hello_timeout_s, "seconds to wait for the guest agent's hello")
-      ->capture_default_str();
+  add_vm_options(run_cmd, run);
+
+  kreg::ScenarioOptions scenario;
+  kreg::RunOptions scenario_run;
+  CLI::App* scenario_cmd = app.add_subcommand(
+      "scenario", "run one generator (memcg-churn, netns, pause-loop, dentry-negative) and print its counters");
+  scenario_cmd->add_option("name", scenario.name, "generator name")->required();
+  scenario_cmd->add_option("--param,-p", scenario.params, "generator parameter KEY=VALUE (repeatable)");
+  scenario_cmd->add_option("--count,-n", scenario.count, "objects to create")->capture_default_str();
+  scenario_cmd->add_option("--targets", scenario.targets, "sweep points instead of one count, e.g. 0,1000,2000")
+      ->delimiter(',');
+  scenario_cmd->add_flag("--latency", scenario.latency, "also time the scenario's stat files at each point");
+  add_vm_options(scenario_cmd, scenario_run);
 
   std::string report_dir, python = "python3";
   CLI::App* report_cmd = app.add_subcommand("report", "plots and a summary of a run: kreg report results/<run-id>");
@@ -38,9 +61,11 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--python", python, "Python with matplotlib")->capture_default_str();
 
   // CLI11 reports a misspelt subcommand as "a subcommand is required"; name it.
-  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != run_cmd->get_name() &&
-      std::string(argv[1]) != report_cmd->get_name()) {
-    std::fprintf(stderr, "kreg: error: unknown subcommand '%s' (known: run, report; see kreg --help)\n", argv[1]);
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands({})) known |= argc > 1 && sub->check_name(argv[1]);
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::fprintf(stderr, "kreg: error: unknown subcommand '%s' (known: run, scenario, report; see kreg --help)\n",
+                 argv[1]);
     return 2;
   }
   try {
@@ -57,6 +82,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run_cmd) return kreg::run_command(run);
+    if (*scenario_cmd) return kreg::scenario_command(scenario, scenario_run);
     if (*report_cmd) return kreg::report_command(report_dir, python);
   } catch (const kreg::KregError& e) {
     std::fprintf(stderr, "kreg: error: %s\n", e.what());

@@ -11,6 +11,7 @@
 #include "harness/error.hpp"
 #include "harness/progress.hpp"
 #include "harness/result_store.hpp"
+#include "harness/run_local_command.hpp"
 #include "vm/accelerator.hpp"
 #include "vm/guest_image.hpp"
 #include "vm/kernel_fetch.hpp"
@@ -49,11 +50,40 @@ nlohmann::json host_context(const KernelImage& kernel, const AcceleratorChoice& 
             {"host_cpus", std::thread::hardware_concurrency()}}}};
 }
 
+// A sparse raw file formatted ext4 on the host (mkfs.ext4 from e2fsprogs).
+void make_scratch_disk(const std::string& path, int size_mib) {
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f) throw KregError("cannot create scratch disk " + path);
+  }
+  std::filesystem::resize_file(path, static_cast<uintmax_t>(size_mib) << 20);
+  CapturedRun mkfs = run_captured({"mkfs.ext4", "-q", "-F", "-L", "kreg-scratch", path});
+  if (mkfs.exit_code != 0)
+    throw KregError("mkfs.ext4 " + path + " failed: " + mkfs.err.substr(0, mkfs.err.find('\n')) +
+                    " (install e2fsprogs with ./setup.sh)");
+}
+
+// The one measured count worth a progress line, e.g. "memcg_dying=500".
+std::string measured_headline(const nlohmann::json& measured) {
+  for (const char* key : {"memcg_dying", "netns_live", "pods_live", "dentry_nr_negative", "slab_net_namespace_active_objs"})
+    if (measured.contains(key)) return std::string(key) + "=" + measured[key].dump();
+  return measured.dump();
+}
+
+std::string g_last_run_dir;
+
 }  // namespace
+
+std::string last_run_dir() { return g_last_run_dir; }
 
 int run_command(const RunOptions& options) {
   Progress progress;
   nlohmann::json jobs = builtin_jobs(options);  // validates overrides before any slow work
+  if (options.local) {
+    std::string run_id = options.run_id.empty() ? make_run_id(options.suite + "-local") : options.run_id;
+    check_run_id_free(options.results_root, run_id);
+    return run_local_command(options, jobs, run_id, g_last_run_dir);
+  }
   if (options.vcpus < 1 || options.memory_mib < 128)
     throw KregError("--vcpus must be >= 1 and --memory >= 128 MiB");
   auto qemu = find_program(options.qemu);
@@ -71,6 +101,7 @@ int run_command(const RunOptions& options) {
   progress.note("kreg: accelerator " + to_string(accel.accelerator) + ": " + accel.reason);
 
   ResultStore store(options.results_root, run_id);
+  g_last_run_dir = store.dir();
   std::string vm_name = kernel.release.empty() ? "kernel" : kernel.release;
   std::string vm_dir = store.vm_dir(vm_name);
 
@@ -95,7 +126,16 @@ int run_command(const RunOptions& options) {
                         {"failures", nlohmann::json::array()}};
   store.write_run(run);
   try {
-    build_guest_image(spec.initrd, guest, jobs);
+    std::vector<KernelModule> modules;
+    if (jobs.value("scratch_disk", false)) {
+      if (kernel.modules_dir.empty())
+        throw KregError("jobs need the ext4 scratch disk, but kernel " + kernel.vmlinuz +
+                        " came without modules (pass its linux-image .deb)");
+      modules = module_closure(kernel.modules_dir, {"virtio_pci", "virtio_blk"});
+      spec.disk_image = vm_dir + "/scratch.img";
+      make_scratch_disk(spec.disk_image, options.disk_mib);
+    }
+    build_guest_image(spec.initrd, guest, jobs, modules);
   } catch (const KregError& e) {
     run["status"] = "failed";
     run["failures"].push_back({{"vm", vm_name}, {"reason", e.what()}});
@@ -116,12 +156,12 @@ int run_command(const RunOptions& options) {
       double fraction = 0;
       size_t points = payload.value("points", size_t{0});
       if (points > 0) fraction = (payload.value("point", 0.0) + 1) / static_cast<double>(points);
-      std::string line = fmt::format("job {}/{} {} on {}: {} memcgs churned (target {}) {}", stored + 1,
-                                     total_jobs, payload.value("job_id", ""), vm_name,
-                                     payload.value("churned", 0), payload.value("target", 0),
+      std::string line = fmt::format("job {}/{} {} on {}: {} objects (target {}) {}", stored + 1, total_jobs,
+                                     payload.value("job_id", ""), vm_name, payload.value("created", 0),
+                                     payload.value("target", 0),
                                      progress.eta((static_cast<double>(stored) + fraction) / total_jobs));
-      if (payload.contains("dying"))
-        progress.note(line + fmt::format(" -> {} dying", payload["dying"].dump()));
+      if (payload.value("point_done", false))
+        progress.note(line + " -> " + measured_headline(payload.value("measured", nlohmann::json::object())));
       else
         progress.status(line);
     } else if (frame.type == "job") {

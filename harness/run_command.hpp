@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,12 +24,18 @@ struct RunOptions {
   int samples = 0;
   int vcpus = 2;
   int memory_mib = 1024;
+  int disk_mib = 2048;            // ext4 scratch disk, when a job asks for page cache on ext4
   double timeout_s = 1800;
   double hello_timeout_s = 120;
+  bool local = false;             // run on the host kernel instead of a VM
+  nlohmann::json jobs;            // explicit {"jobs": [...]} (kreg scenario); null = the suite's
 };
 
 // Returns the process exit code: 0 when every job finished, 2 when a VM
 // failed or a job could not run (results already written stay).
 int run_command(const RunOptions& options);
+
+// The directory of the last run_command (for callers that print its records).
+std::string last_run_dir();
 
 }  // namespace kreg

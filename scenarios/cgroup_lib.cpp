@@ -1,15 +1,27 @@
 #include "scenarios/cgroup_lib.hpp"
 
+#include <cstring>
+
+#include "scenarios/generator.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
 
 namespace kreg {
 
 namespace {
+// A kernel errno behind libcgroup's ECGOTHER (ENOSPC at the memcg ID limit,
+// ENOMEM, EBUSY) becomes a GeneratorError: a result to record, not a crash.
 [[noreturn]] void fail(const std::string& what, const std::string& name, int code) {
-  std::string detail = cgroup_strerror(code);
-  if (code == ECGOTHER) detail += std::string(" (errno: ") + std::to_string(cgroup_get_last_errno()) + ")";
-  throw std::runtime_error(what + " cgroup '" + name + "': " + detail);
+  if (code == ECGOTHER) {
+    int err = cgroup_get_last_errno();
+    throw GeneratorError(what, err, what + " cgroup '" + name + "': " + std::strerror(err));
+  }
+  throw std::runtime_error(what + " cgroup '" + name + "': " + cgroup_strerror(code));
 }
 }  // namespace
 
@@ -48,10 +60,29 @@ void attach_pid(cgroup* cg, pid_t pid) {
     fail("cannot attach pid " + std::to_string(pid) + " to", cgroup_get_cgroup_name(cg), rc);
 }
 
+void attach_self(cgroup* cg) {
+  if (int rc = cgroup_attach_task(cg); rc != 0) fail("cannot move this process into", cgroup_get_cgroup_name(cg), rc);
+}
+
 void delete_cgroup(cgroup* cg) {
-  if (int rc = cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_IGNORE_MIGRATION | CGFLAG_DELETE_EMPTY_ONLY);
-      rc != 0)
-    fail("cannot delete", cgroup_get_cgroup_name(cg), rc);
+  int rc = 0;
+  for (int attempt = 0, delay_us = 1000; attempt < 12; ++attempt, delay_us *= 2) {
+    rc = cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_IGNORE_MIGRATION | CGFLAG_DELETE_EMPTY_ONLY);
+    if (rc == 0) return;
+    if (!(rc == ECGOTHER && cgroup_get_last_errno() == EBUSY)) break;
+    usleep(static_cast<useconds_t>(std::min(delay_us, 200000)));
+  }
+  fail("cannot delete", cgroup_get_cgroup_name(cg), rc);
+}
+
+std::string current_cgroup_path(const std::string& controller) {
+  ensure_libcgroup_initialised();
+  char* path = nullptr;
+  if (int rc = cgroup_get_current_controller_path(getpid(), controller.c_str(), &path); rc != 0 || !path)
+    fail("cannot find the current", controller, rc);
+  std::string out = path;
+  std::free(path);
+  return out;
 }
 
 }  // namespace kreg

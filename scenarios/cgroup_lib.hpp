@@ -31,8 +31,16 @@ CgroupPtr make_cgroup(const std::string& name, const std::string& controller);
 void create_cgroup(cgroup* cg);
 // Moves `pid` into the cgroup (writes it to the tasks/cgroup.procs file).
 void attach_pid(cgroup* cg, pid_t pid);
-// rmdir; the cgroup must hold no task. What happens to its charged pages is
-// up to the kernel: that is what kreg measures.
+// Moves the calling process into the cgroup.
+void attach_self(cgroup* cg);
+// rmdir; the cgroup must hold no task. A cgroup whose last task is still
+// exiting answers EBUSY for a moment: retried with backoff for about a second,
+// then reported. What happens to its charged pages is up to the kernel: that
+// is what kreg measures.
 void delete_cgroup(cgroup* cg);
+
+// The calling process's cgroup path for `controller` ("/" for the root), so
+// a process that moved itself can go home again.
+std::string current_cgroup_path(const std::string& controller);
 
 }  // namespace kreg

@@ -177,6 +177,19 @@ std::optional<DentryState> parse_dentry_state(std::string_view text) {
   return d;
 }
 
+std::map<std::string, SlabCache> parse_slabinfo(std::string_view text) {
+  std::map<std::string, SlabCache> out;
+  for_each_line(text, [&](std::string_view line) {
+    // Skips the "slabinfo - version" and "# name" header lines.
+    const auto f = split_ws(line);
+    if (f.size() < 4 || f[0].front() == '#') return;
+    const auto active = to_int(f[1]), num = to_int(f[2]), size = to_int(f[3]);
+    if (!active || !num || !size) return;
+    out[std::string(f[0])] = SlabCache{*active, *num, *size};
+  });
+  return out;
+}
+
 std::vector<MountEntry> parse_mounts(std::string_view text) {
   std::vector<MountEntry> out;
   for_each_line(text, [&](std::string_view line) {

@@ -54,6 +54,14 @@ struct DentryState {
 };
 std::optional<DentryState> parse_dentry_state(std::string_view text);
 
+// One cache of /proc/slabinfo (version 2.1): "name active num objsize ...".
+struct SlabCache {
+  int64_t active_objs = 0;
+  int64_t num_objs = 0;
+  int64_t objsize = 0;
+};
+std::map<std::string, SlabCache> parse_slabinfo(std::string_view text);
+
 // One line of /proc/mounts.
 struct MountEntry {
   std::string source, target, fstype, options;

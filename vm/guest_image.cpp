@@ -22,7 +22,8 @@ GuestBinaries locate_guest_binaries() {
   return b;
 }
 
-void build_guest_image(const std::string& out_path, const GuestBinaries& binaries, const nlohmann::json& jobs) {
+void build_guest_image(const std::string& out_path, const GuestBinaries& binaries, const nlohmann::json& jobs,
+                       const std::vector<KernelModule>& modules) {
   using Kind = InitramfsEntry::Kind;
   std::vector<InitramfsEntry> entries;
   for (const char* dir : {"proc", "sys", "dev", "tmp", "kreg/bin"})
@@ -32,6 +33,12 @@ void build_guest_image(const std::string& out_path, const GuestBinaries& binarie
   for (const ElfDependency& dep : elf_shared_closure(binaries.statbench))
     entries.push_back({Kind::File, dep.guest_path, dep.host_path, "", "", 0755});
   entries.push_back({Kind::File, "kreg/jobs.json", "", jobs.dump(2), "", 0644});
+  std::string order;
+  for (const KernelModule& m : modules) {
+    entries.push_back({Kind::File, m.guest_path, "", module_bytes(m), "", 0644});
+    order += "/" + m.guest_path + "\n";
+  }
+  if (!modules.empty()) entries.push_back({Kind::File, "kreg/modules.order", "", order, "", 0644});
   write_initramfs(out_path, entries);
 }
 

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "vm/kernel_modules.hpp"
 
 namespace kreg {
 
@@ -16,7 +19,10 @@ struct GuestBinaries {
 // KregError naming the missing file (build first).
 GuestBinaries locate_guest_binaries();
 
-// Writes the initramfs to `out_path`. `jobs` becomes /kreg/jobs.json.
-void build_guest_image(const std::string& out_path, const GuestBinaries& binaries, const nlohmann::json& jobs);
+// Writes the initramfs to `out_path`. `jobs` becomes /kreg/jobs.json; the
+// modules (uncompressed) go to /lib/modules/ with their load order in
+// /kreg/modules.order.
+void build_guest_image(const std::string& out_path, const GuestBinaries& binaries, const nlohmann::json& jobs,
+                       const std::vector<KernelModule>& modules = {});
 
 }  // namespace kreg

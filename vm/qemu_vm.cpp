@@ -40,6 +40,10 @@ std::vector<std::string> qemu_argv(const VmSpec& spec) {
                            // No network at all; no display, no monitor, no terminal: CI has no stdin.
                            "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot",
                            "-serial", "file:" + spec.console_log, "-serial", "file:" + spec.results_log});
+  // cache=unsafe: the disk is scratch, thrown away after the run; host
+  // fsyncs would only add noise to the guest's page-cache measurements.
+  if (!spec.disk_image.empty())
+    argv.insert(argv.end(), {"-drive", "file=" + spec.disk_image + ",format=raw,if=virtio,cache=unsafe"});
   return argv;
 }
 

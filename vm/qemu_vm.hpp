@@ -20,6 +20,7 @@ struct VmSpec {
   std::string console_log;    // ttyS0 goes here
   std::string results_log;    // ttyS1 (the framed records) goes here
   std::string qemu_log;       // QEMU's own stdout/stderr
+  std::string disk_image;     // raw ext4 scratch disk on virtio-blk, "" for none
   Accelerator accelerator = Accelerator::Tcg;
   int vcpus = 2;
   int memory_mib = 1024;

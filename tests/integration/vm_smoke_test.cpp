@@ -23,7 +23,7 @@ class VmSmoke : public ::testing::Test {
   }
   static std::string run_dir() { return dir_->path + "/smoke"; }
   static nlohmann::json job_record() {
-    return read_json(run_dir() + "/jobs/memcg-dying__v1__tmpfs-4096.json");
+    return read_json(run_dir() + "/jobs/memcg-churn__v1__tmpfs-4096.json");
   }
   static TempDir* dir_;
   static CapturedRun* run_;
@@ -69,7 +69,7 @@ TEST_F(VmSmoke, StoredRecordIsExactlyWhatTheGuestSent) {
 TEST_F(VmSmoke, DyingMemcgsMeasuredFromTheKernelMatchChurned) {
   ASSERT_EQ(run_->exit_code, 0) << run_->err;
   nlohmann::json r = job_record();
-  EXPECT_EQ(r["status"], "ok");
+  ASSERT_EQ(r["status"], "ok") << r["error"].dump();
   EXPECT_EQ(r["schema_version"], 1);
   EXPECT_FALSE(r["kernel"]["release"].get<std::string>().empty());
   EXPECT_FALSE(r["kernel"]["package"].get<std::string>().empty());
@@ -79,7 +79,7 @@ TEST_F(VmSmoke, DyingMemcgsMeasuredFromTheKernelMatchChurned) {
   int64_t baseline = r["baseline"]["memcg_dying"];
   for (size_t i = 0; i < targets.size(); ++i) {
     const auto& p = r["points"][i];
-    int64_t churned = p["churned"];
+    int64_t churned = p["created"];
     EXPECT_EQ(churned, targets[i]);
     EXPECT_EQ(p["measured"]["memcg_dying_source"], "proc_cgroups");
     int64_t dying = p["measured"]["memcg_dying"].get<int64_t>() - baseline;
@@ -93,6 +93,7 @@ TEST_F(VmSmoke, DyingMemcgsMeasuredFromTheKernelMatchChurned) {
 TEST_F(VmSmoke, EveryPointHasBothLatencyDistributions) {
   ASSERT_EQ(run_->exit_code, 0) << run_->err;
   nlohmann::json r = job_record();
+  ASSERT_FALSE(r["points"].empty()) << r["error"].dump();
   int samples = r["job"]["samples"];
   for (const auto& p : r["points"]) {
     for (const char* metric : {"root_memory_numa_stat_read", "root_memory_stat_read"}) {

@@ -147,6 +147,27 @@ TEST_P(KernelFiles, DentryState) {
   EXPECT_EQ(*d->nr_negative, f.nr_negative);
 }
 
+// ---- /proc/slabinfo --------------------------------------------------------
+
+TEST_P(KernelFiles, Slabinfo) {
+  const auto& f = GetParam();
+  const auto text = read_fixture(f, "proc__slabinfo");
+  const auto caches = parse_slabinfo(text);
+  EXPECT_EQ(caches.size(), non_blank_lines(text) - 2);  // two header lines
+  EXPECT_EQ(caches.count("slabinfo"), 0u);
+  EXPECT_EQ(caches.count("#"), 0u);
+  // Caches kreg's scenarios multiply: present on every kernel here.
+  for (const char* name : {"dentry", "proc_inode_cache", "shmem_inode_cache", "net_namespace"}) {
+    ASSERT_EQ(caches.count(name), 1u) << name;
+    EXPECT_LE(caches.at(name).active_objs, caches.at(name).num_objs) << name;
+    EXPECT_GT(caches.at(name).objsize, 0) << name;
+  }
+  // The dentry cache holds at least the dentries dentry-state counts as in use.
+  const auto d = parse_dentry_state(read_fixture(f, "proc__sys__fs__dentry-state"));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_GE(caches.at("dentry").num_objs, d->nr_dentry - d->nr_unused);
+}
+
 // ---- /proc/mounts ----------------------------------------------------------
 
 TEST_P(KernelFiles, Mounts) {

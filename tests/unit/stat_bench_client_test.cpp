@@ -1,9 +1,9 @@
 // Google Benchmark's JSON -> kreg latency distributions.
 #include <gtest/gtest.h>
 
-#include "vm/guest/stat_bench_client.hpp"
+#include "bench/stat_bench_client.hpp"
 
-namespace kreg::guest {
+namespace kreg {
 namespace {
 
 nlohmann::json aggregate(const std::string& metric, const std::string& agg, double ns) {
@@ -51,4 +51,4 @@ TEST(StatBenchClient, NonNanosecondUnitIsRejected) {
 }
 
 }  // namespace
-}  // namespace kreg::guest
+}  // namespace kreg

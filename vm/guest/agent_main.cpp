@@ -9,9 +9,10 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
+#include "bench/sweep_runner.hpp"
 #include "scenarios/memcg_counts.hpp"
+#include "vm/guest/guest_environment.hpp"
 #include "vm/guest/guest_system.hpp"
-#include "vm/guest/memcg_dying_job.hpp"
 #include "vm/guest/result_channel.hpp"
 
 namespace {
@@ -26,22 +27,34 @@ nlohmann::json kernel_identity() {
           {"cmdline", kreg::guest::kernel_cmdline()}, {"nprocs", sysconf(_SC_NPROCESSORS_ONLN)}};
 }
 
-nlohmann::json run_job(const nlohmann::json& job, kreg::guest::ResultChannel& channel) {
+nlohmann::json run_job(const nlohmann::json& job, kreg::guest::GuestEnvironment& env,
+                       kreg::guest::ResultChannel& channel) {
+  env.use_cgroup_mode(job.value("cgroup_mode", "v1"));
+  kreg::SweepEnvironment sweep{env.context(), "/kreg/bin/kreg-statbench"};
   auto progress = [&](const nlohmann::json& p) { channel.send("progress", p); };
-  std::string scenario = job.value("scenario", "");
-  if (scenario == "memcg-dying") return kreg::guest::run_memcg_dying_job(job, progress);
-  throw std::invalid_argument("unknown scenario '" + scenario + "'");
+  nlohmann::json record = kreg::run_sweep(job, sweep, progress);
+  kreg::guest::reap_orphans();
+  return record;
 }
 
 void run_all(kreg::guest::ResultChannel& channel) {
   nlohmann::json jobs = nlohmann::json::parse(kreg::read_text_file(kJobsPath));
-  channel.send("hello", {{"kernel", kernel_identity()}, {"jobs", jobs.at("jobs").size()}});
+  kreg::guest::GuestEnvironment env;
+  nlohmann::json hello = {{"kernel", kernel_identity()}, {"jobs", jobs.at("jobs").size()}};
+  if (jobs.value("scratch_disk", false)) {
+    try {
+      hello["scratch_disk"] = env.mount_scratch_disk();
+    } catch (const std::exception& e) {
+      hello["scratch_disk_error"] = e.what();  // jobs that need it fail with a clear reason
+    }
+  }
+  channel.send("hello", hello);
   for (const auto& job : jobs.at("jobs")) {
     nlohmann::json record;
     try {
-      record = run_job(job, channel);
+      record = run_job(job, env, channel);
     } catch (const std::exception& e) {
-      record = {{"status", "failed"}, {"error", e.what()}, {"points", nlohmann::json::array()}};
+      record = {{"status", "failed"}, {"error", {{"message", e.what()}}}, {"points", nlohmann::json::array()}};
     }
     record["job_id"] = job.at("job_id");
     record["job"] = job;

@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <stdexcept>
 
 #include "scenarios/memcg_counts.hpp"
 
@@ -37,17 +36,6 @@ void mount_basics() {
     for (int target = 0; target <= 2; ++target) dup2(fd, target);
     if (fd > 2) close(fd);
   }
-}
-
-std::string mount_memcg_v1() {
-  mount_one("cgroup_root", "/sys/fs/cgroup", "tmpfs", "mode=755");
-  const char* target = "/sys/fs/cgroup/memory";
-  mkdir(target, 0755);
-  if (mount("cgroup", target, "cgroup", 0, "memory") != 0 && errno != EBUSY)
-    throw std::runtime_error(std::string("cannot mount the cgroup v1 memory hierarchy: ") +
-                             std::strerror(errno) +
-                             " (kernel built without CONFIG_MEMCG_V1, or memory is bound to cgroup v2)");
-  return target;
 }
 
 void reap_orphans() {

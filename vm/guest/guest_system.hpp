@@ -13,10 +13,6 @@ namespace kreg::guest {
 // a half-working guest still reports what it can.
 void mount_basics();
 
-// Mounts the cgroup v1 memory hierarchy at /sys/fs/cgroup/memory; returns the
-// mount point. Throws std::runtime_error when the kernel has no memcg v1.
-std::string mount_memcg_v1();
-
 // Reaps every exited child without blocking (orphans re-parented to PID 1).
 void reap_orphans();
 

@@ -1,5 +1,5 @@
-// Runs the Google Benchmark binary kreg-statbench inside the guest and turns
-// its JSON into kreg's latency distributions.
+// Runs the Google Benchmark binary kreg-statbench (in the guest, or beside
+// kreg with --local) and turns its JSON into kreg's latency distributions.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -7,9 +7,10 @@
 #include <utility>
 #include <vector>
 
-namespace kreg::guest {
+namespace kreg {
 
 struct StatReadRequest {
+  std::string binary = "/kreg/bin/kreg-statbench";        // where the benchmark binary is
   std::vector<std::pair<std::string, std::string>> files;  // metric name -> path
   int samples = 200;
   int warmup = 10;
@@ -21,9 +22,6 @@ struct StatReadResult {
   nlohmann::json gbench;                              // Google Benchmark's JSON as produced
 };
 
-// Path of the benchmark binary in the guest image.
-inline constexpr const char* kStatBenchPath = "/kreg/bin/kreg-statbench";
-
 // Throws std::runtime_error if the binary cannot run or prints no JSON.
 StatReadResult run_stat_bench(const StatReadRequest& request);
 
@@ -31,4 +29,4 @@ StatReadResult run_stat_bench(const StatReadRequest& request);
 // into kreg metrics; exposed for unit tests.
 StatReadResult distributions_from_gbench(const nlohmann::json& gbench);
 
-}  // namespace kreg::guest
+}  // namespace kreg

@@ -1,15 +1,14 @@
-#include "vm/guest/stat_bench_client.hpp"
+#include "bench/stat_bench_client.hpp"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
-#include "vm/guest/guest_system.hpp"
-
-namespace kreg::guest {
+namespace kreg {
 
 namespace {
 
@@ -20,8 +19,9 @@ std::string run_capture(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  // The closure's libraries sit in the multiarch dirs; say so explicitly
-  // since the initramfs has no ld.so.cache.
+  // The closure's libraries sit in the multiarch dirs; say so explicitly,
+  // since the initramfs has no ld.so.cache. On the host (--local) the normal
+  // search already finds them; the variable only adds the same directories.
   char env_path[] = "LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib64";
   char* envp[] = {env_path, nullptr};
   pid_t pid = fork();
@@ -41,7 +41,9 @@ std::string run_capture(const std::vector<std::string>& argv) {
     text.append(buf, static_cast<size_t>(n));
   }
   close(out[0]);
-  int status = wait_child(pid);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   if (status != 0)
     throw std::runtime_error(argv[0] + " exited with status " + std::to_string(status) +
                              (status == 127 << 8 ? " (cannot execute: missing library?)" : ""));
@@ -78,7 +80,7 @@ StatReadResult distributions_from_gbench(const nlohmann::json& gbench) {
 }
 
 StatReadResult run_stat_bench(const StatReadRequest& request) {
-  std::vector<std::string> argv{kStatBenchPath};
+  std::vector<std::string> argv{request.binary};
   for (const auto& [name, path] : request.files) {
     argv.push_back("--read");
     argv.push_back(name + "=" + path);
@@ -95,4 +97,4 @@ StatReadResult run_stat_bench(const StatReadRequest& request) {
   return result;
 }
 
-}  // namespace kreg::guest
+}  // namespace kreg

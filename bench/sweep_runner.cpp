@@ -1,0 +1,138 @@
+#include "bench/sweep_runner.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "bench/stat_bench_client.hpp"
+#include "scenarios/kernel_counters.hpp"
+
+namespace kreg {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::vector<int64_t> checked_targets(const nlohmann::json& job) {
+  if (!job.contains("targets") || !job["targets"].is_array() || job["targets"].empty())
+    throw std::invalid_argument("job " + job.value("job_id", "?") + ": 'targets' must be a non-empty array");
+  std::vector<int64_t> targets;
+  int64_t previous = -1;
+  for (const auto& t : job["targets"]) {
+    if (!t.is_number_integer() || t.get<int64_t>() <= previous)
+      throw std::invalid_argument("job " + job.value("job_id", "?") +
+                                  ": 'targets' must be non-negative integers in increasing order, got " + t.dump());
+    previous = t.get<int64_t>();
+    targets.push_back(previous);
+  }
+  return targets;
+}
+
+// Kernel memory per object between two counter snapshots: what capacity
+// planning asks ("how much does a dying memcg cost on this kernel").
+nlohmann::json per_object(const nlohmann::json& before, const nlohmann::json& after, int64_t objects) {
+  nlohmann::json out = nlohmann::json::object();
+  if (objects <= 0) return out;
+  for (const char* key : {"meminfo_slab_kb", "meminfo_sunreclaim_kb", "meminfo_percpu_kb", "meminfo_shmem_kb"}) {
+    if (before.contains(key) && after.contains(key))
+      out[std::string(key).replace(std::string(key).rfind("_kb"), 3, "_bytes")] =
+          (after[key].get<double>() - before[key].get<double>()) * 1024.0 / static_cast<double>(objects);
+  }
+  return out;
+}
+
+nlohmann::json generator_error_json(const GeneratorError& e) {
+  return {{"operation", e.operation()}, {"errno", e.error_number()}, {"errno_name", errno_name(e.error_number())},
+          {"message", e.what()}};
+}
+
+}  // namespace
+
+std::string errno_name(int err) {
+  switch (err) {
+    case ENOSPC: return "ENOSPC";
+    case ENOMEM: return "ENOMEM";
+    case EBUSY: return "EBUSY";
+    case EAGAIN: return "EAGAIN";
+    case EPERM: return "EPERM";
+    case EUSERS: return "EUSERS";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOENT: return "ENOENT";
+    case EINVAL: return "EINVAL";
+    default: return "";
+  }
+}
+
+nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env, const ProgressFn& progress) {
+  const auto start = Clock::now();
+  const std::string job_id = job.value("job_id", "?");
+  const auto targets = checked_targets(job);
+  const bool latency = job.value("latency", true);
+  StatReadRequest bench;
+  bench.binary = env.statbench;
+  bench.samples = job.value("samples", 200);
+  bench.warmup = job.value("warmup", 10);
+
+  nlohmann::json record = {{"status", "ok"}, {"error", nullptr}, {"points", nlohmann::json::array()}};
+  record["counters_before"] = read_kernel_counters();
+  auto generator = make_generator(job.at("scenario"), job.value("params", nlohmann::json::object()), env.context);
+  record["object"] = generator->object_name();
+  record["baseline"] = generator->measure();
+  try {
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const auto step_start = Clock::now();
+      const nlohmann::json counters_at_start = read_kernel_counters();
+      const int64_t created_at_start = generator->created();
+      generator->advance_to(targets[i], [&](int64_t created) {
+        progress({{"job_id", job_id}, {"point", i}, {"points", targets.size()}, {"target", targets[i]},
+                  {"created", created}});
+      });
+      nlohmann::json point = {{"target", targets[i]}, {"created", generator->created()},
+                              {"step_s", seconds_since(step_start)}};
+      int64_t made = generator->created() - created_at_start;
+      if (made > 0) point["ops_per_s"] = static_cast<double>(made) / point["step_s"].get<double>();
+      point["measured"] = generator->measure();
+      point["counters"] = read_kernel_counters();
+      point["per_object_step"] = per_object(counters_at_start, point["counters"], made);
+      if (latency) {
+        for (const StatRead& r : generator->stat_reads()) {
+          if (access(r.path.c_str(), R_OK) == 0)
+            bench.files.push_back({r.metric, r.path});
+          else
+            point["skipped"][r.metric] = r.path + ": " + std::strerror(errno) + " (not offered by this kernel/mode)";
+        }
+        if (!bench.files.empty()) {
+          StatReadResult reads = run_stat_bench(bench);
+          point["metrics"] = reads.metrics;
+          for (const auto& [metric, reason] : reads.skipped.items()) point["skipped"][metric] = reason;
+          point["gbench"] = reads.gbench;
+        }
+        bench.files.clear();
+      }
+      record["points"].push_back(point);
+      progress({{"job_id", job_id}, {"point", i}, {"points", targets.size()}, {"target", targets[i]},
+                {"created", generator->created()}, {"measured", point["measured"]}, {"point_done", true}});
+    }
+  } catch (const GeneratorError& e) {
+    // ENOSPC at the memcg ID limit, ENOMEM from unshare: the old-kernel
+    // pathology itself. Recorded with the points measured so far.
+    record["status"] = "partial";
+    record["error"] = generator_error_json(e);
+    record["created_at_error"] = generator->created();
+  }
+  record["counters_after"] = read_kernel_counters();
+  record["created"] = generator->created();
+  record["per_object"] = per_object(record["counters_before"], record["counters_after"], generator->created());
+  record["job_s"] = seconds_since(start);
+  generator->cleanup();
+  return record;
+}
+
+}  // namespace kreg

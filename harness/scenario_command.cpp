@@ -1,0 +1,65 @@
+#include "harness/scenario_command.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "harness/error.hpp"
+#include "harness/result_store.hpp"
+#include "scenarios/generator.hpp"
+
+namespace kreg {
+
+nlohmann::json parse_params(const std::vector<std::string>& params) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const std::string& p : params) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw KregError("--param '" + p + "' must be KEY=VALUE (e.g. --param mode=live)");
+    std::string value = p.substr(eq + 1);
+    nlohmann::json parsed = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+    out[p.substr(0, eq)] = parsed.is_discarded() ? nlohmann::json(value) : parsed;
+  }
+  return out;
+}
+
+int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
+  const auto names = generator_names();
+  if (std::find(names.begin(), names.end(), scenario.name) == names.end()) {
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw KregError("unknown scenario '" + scenario.name + "' (known: " + list + ")");
+  }
+  if (scenario.targets.empty() && scenario.count < 0) throw KregError("--count must be >= 0");
+  nlohmann::json params = parse_params(scenario.params);
+  nlohmann::json job = {{"job_id", "scenario/" + scenario.name},
+                        {"scenario", scenario.name},
+                        {"cgroup_mode", params.value("cgroup_mode", "v1")},
+                        {"params", params},
+                        {"targets", scenario.targets.empty() ? std::vector<int64_t>{scenario.count} : scenario.targets},
+                        {"latency", scenario.latency},
+                        {"samples", run.samples > 0 ? run.samples : 100},
+                        {"warmup", 5}};
+  run.suite = "scenario-" + scenario.name;
+  run.jobs = {{"suite", run.suite}, {"jobs", {job}}, {"scratch_disk", params.value("page_cache", "") == "ext4" || scenario.name == "dentry-negative"}};
+  int rc = run_command(run);
+  std::string path = last_run_dir() + "/jobs/" + job_file_name(job["job_id"]);
+  if (!std::filesystem::exists(path)) throw KregError("no record arrived for " + scenario.name);
+  nlohmann::json record = nlohmann::json::parse(std::ifstream(path));
+  nlohmann::json summary = {{"scenario", scenario.name}, {"params", params}, {"status", record["status"]},
+                            {"error", record["error"]}, {"created", record["created"]},
+                            {"counters_before", record["counters_before"]},
+                            {"counters_after", record["counters_after"]}, {"per_object", record["per_object"]},
+                            {"kernel", record["kernel"]["release"]}, {"accelerator", record["machine"]["accelerator"]},
+                            {"record", path}};
+  if (!record["points"].empty()) {
+    const auto& last = record["points"].back();
+    summary["measured"] = last["measured"];
+    summary["ops_per_s"] = last.value("ops_per_s", 0.0);
+    summary["step_s"] = last["step_s"];
+  }
+  std::printf("%s\n", summary.dump(2).c_str());
+  return record["status"] == "ok" ? rc : 2;
+}
+
+}  // namespace kreg

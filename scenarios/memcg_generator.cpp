@@ -1,0 +1,240 @@
+#include "scenarios/memcg_generator.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "scenarios/cgroup_lib.hpp"
+#include "scenarios/kernel_files.hpp"
+#include "scenarios/memcg_counts.hpp"
+#include "scenarios/memcg_payload.hpp"
+
+namespace kreg {
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kName = "memcg-churn";
+
+[[noreturn]] void sys_fail(const std::string& op, const std::string& what) {
+  int err = errno;
+  throw GeneratorError(op, err, what + ": " + std::strerror(err));
+}
+
+int wait_status(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return status;
+}
+
+class MemcgGenerator : public Generator {
+ public:
+  MemcgGenerator(const nlohmann::json& p, const GeneratorContext& ctx) {
+    mode_ = choice_param(p, kName, "cgroup_mode", "v1", {"v1", "v2"});
+    fast_ = choice_param(p, kName, "way", "fork", {"fork", "fast"}) == "fast";
+    bytes_ = static_cast<size_t>(int_param(p, kName, "page_cache_bytes", 4096, 0, int64_t{1} << 30));
+    std::string where = choice_param(p, kName, "page_cache", "tmpfs", {"tmpfs", "ext4", "none"});
+    if (where == "none") bytes_ = 0;
+    if (where == "ext4" && ctx.disk_dir.empty())
+      throw std::invalid_argument(std::string(kName) + ": 'page_cache' ext4 needs the scratch disk, and none is mounted");
+    dir_ = (where == "ext4" ? ctx.disk_dir : ctx.scratch_dir) + "/memcg-pagecache";
+    prefix_ = string_param(p, kName, "name_prefix", "memcg-");
+    kobjects_ = static_cast<int>(int_param(p, kName, "kobjects", 0, 0, 100000));
+    workers_ = static_cast<int>(int_param(p, kName, "workers", 1, 1, 64));
+    std::string parent = string_param(p, kName, "parent", "memcg-churn");
+    if (parent.front() == '/' || parent.find("..") != std::string::npos)
+      throw std::invalid_argument(std::string(kName) + ": 'parent' must be a relative cgroup path without '..', got " + parent);
+    root_ = ctx.cgroup_root;
+    parent_ = root_ + "/" + parent;
+
+    mount_ = controller_mount_point("memory");
+    bool on_v2 = fs::exists(mount_ + "/cgroup.controllers");
+    if (on_v2 != (mode_ == "v2"))
+      throw std::invalid_argument(std::string(kName) + ": cgroup_mode " + mode_ + " asked, but the memory controller is on a " +
+                                  (on_v2 ? "v2" : "v1") + " hierarchy at " + mount_);
+    create_cgroup(make_cgroup(parent_, "memory").get());
+    if (fast_) {
+      original_ = current_cgroup_path("memory");
+      // A leaf of our own to wait in between cgroups (v2 forbids tasks in
+      // a parent whose children have controllers).
+      home_ = make_cgroup(root_ + "/kreg-home", "memory");
+      create_cgroup(home_.get());
+    }
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) throw std::invalid_argument(std::string(kName) + ": 'page_cache_dir' " + dir_ + " cannot be created: " + ec.message());
+  }
+
+  ~MemcgGenerator() override { cleanup(); }
+
+  std::string object_name() const override { return "memcgs"; }
+  int64_t created() const override { return created_; }
+
+  void advance_to(int64_t target, const TickFn& tick) override {
+    if (workers_ > 1 && target - created_ >= workers_) return advance_parallel(target, tick);
+    while (created_ < target) {
+      churn_one(created_ + 1);
+      ++created_;
+      if (tick && created_ % 256 == 0) tick(created_);
+    }
+  }
+
+  nlohmann::json measure() const override {
+    MemcgCounts c = count_memcgs(mount_);
+    nlohmann::json m = {{"memcgs_churned", created_}, {"memcg_num_cgroups", c.num_cgroups},
+                        {"memcg_visible", c.visible}, {"memcg_dying", c.dying},
+                        {"memcg_dying_source", c.dying_source}};
+    std::string stat = mount_ + "/" + parent_ + "/cgroup.stat";
+    if (fs::exists(stat)) {
+      auto keys = parse_flat_keyed(read_text_file(stat));
+      if (keys.count("nr_dying_descendants")) m["parent_nr_dying_descendants"] = keys["nr_dying_descendants"];
+    }
+    return m;
+  }
+
+  std::vector<StatRead> stat_reads() const override {
+    std::string parent = mount_ + "/" + parent_;
+    std::vector<StatRead> reads = {{"root_memory_numa_stat_read", mount_ + "/memory.numa_stat"},
+                                   {"root_memory_stat_read", mount_ + "/memory.stat"},
+                                   {"parent_memory_numa_stat_read", parent + "/memory.numa_stat"},
+                                   {"parent_memory_stat_read", parent + "/memory.stat"}};
+    if (mode_ == "v2") {
+      reads.push_back({"root_cgroup_stat_read", mount_ + "/cgroup.stat"});
+      reads.push_back({"parent_cgroup_stat_read", parent + "/cgroup.stat"});
+      reads.push_back({"parent_memory_current_read", parent + "/memory.current"});
+    } else {
+      reads.push_back({"root_memory_usage_in_bytes_read", mount_ + "/memory.usage_in_bytes"});
+      reads.push_back({"parent_memory_usage_in_bytes_read", parent + "/memory.usage_in_bytes"});
+    }
+    return reads;
+  }
+
+  void cleanup() noexcept override {
+    if (cleaned_) return;
+    cleaned_ = true;
+    try {
+      if (fast_ && !original_.empty()) attach_self(make_cgroup(original_, "memory").get());
+      if (home_) delete_cgroup(home_.get());
+    } catch (const std::exception&) {
+    }
+    // Parents of dying memcgs can be removed; deleting the page cache is
+    // what lets the kernel finally free the dying memcgs themselves.
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    // The run owns cgroup_root itself and removes it last.
+    for (std::string path = parent_; path.size() > root_.size(); path = path.substr(0, path.rfind('/')))
+      rmdir((mount_ + "/" + path).c_str());
+  }
+
+ private:
+  void churn_one(int64_t n) {
+    std::string name = parent_ + "/" + prefix_ + std::to_string(n);
+    std::string file = dir_ + "/" + std::to_string(n);
+    std::string kdir = file + ".d";
+    CgroupPtr cg = make_cgroup(name, "memory");
+    create_cgroup(cg.get());
+    if (fast_) {
+      attach_self(cg.get());
+      int err = memcg_payload(file.c_str(), bytes_, kdir.c_str(), kobjects_);
+      attach_self(home_.get());
+      if (err != 0) {
+        errno = err;
+        sys_fail("write", "page cache for " + name + " at " + file);
+      }
+    } else {
+      run_child_in(cg.get(), name, file, kdir);
+    }
+    delete_cgroup(cg.get());
+  }
+
+  // The runtime's way: fork, move the child in from the parent, let it run.
+  void run_child_in(cgroup* cg, const std::string& name, const std::string& file, const std::string& kdir) {
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) != 0) sys_fail("pipe", "pipe");
+    pid_t child = fork();
+    if (child < 0) sys_fail("fork", "fork for " + name);
+    if (child == 0) {
+      close(go[1]);
+      char token;
+      if (read(go[0], &token, 1) != 1) _exit(255);
+      _exit(memcg_payload(file.c_str(), bytes_, kdir.c_str(), kobjects_));
+    }
+    close(go[0]);
+    try {
+      attach_pid(cg, child);
+    } catch (...) {
+      close(go[1]);  // the child sees EOF and exits without writing
+      wait_status(child);
+      throw;
+    }
+    (void)!write(go[1], "g", 1);
+    close(go[1]);
+    int status = wait_status(child);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw GeneratorError("write", WIFEXITED(status) ? WEXITSTATUS(status) : EINTR,
+                           "task in " + name + " failed writing " + file + " (status " + std::to_string(status) + ")");
+  }
+
+  // Worker processes split the remaining objects; each reports how many it made.
+  void advance_parallel(int64_t target, const TickFn& tick) {
+    int64_t todo = target - created_;
+    std::vector<std::pair<pid_t, int>> workers;
+    for (int w = 0; w < workers_; ++w) {
+      int64_t first = created_ + 1 + todo * w / workers_, last = created_ + todo * (w + 1) / workers_;
+      int fds[2];
+      if (pipe2(fds, O_CLOEXEC) != 0) sys_fail("pipe", "pipe");
+      pid_t pid = fork();
+      if (pid < 0) sys_fail("fork", "fork worker");
+      if (pid == 0) {
+        close(fds[0]);
+        int64_t made = 0;
+        int err = 0;
+        try {
+          for (int64_t n = first; n <= last; ++n, ++made) churn_one(n);
+        } catch (const GeneratorError& e) {
+          err = e.error_number();
+        } catch (...) {
+          err = EIO;
+        }
+        int64_t report[2] = {made, err};
+        (void)!write(fds[1], report, sizeof report);
+        _exit(0);
+      }
+      close(fds[1]);
+      workers.push_back({pid, fds[0]});
+    }
+    int first_error = 0;
+    for (auto [pid, fd] : workers) {
+      int64_t report[2] = {0, EIO};
+      if (read(fd, report, sizeof report) != sizeof report) report[1] = EIO;
+      close(fd);
+      wait_status(pid);
+      created_ += report[0];
+      if (report[1] != 0 && first_error == 0) first_error = static_cast<int>(report[1]);
+    }
+    if (tick) tick(created_);
+    if (first_error != 0)
+      throw GeneratorError("churn", first_error, std::string("a memcg-churn worker stopped: ") + std::strerror(first_error));
+  }
+
+  std::string mode_, dir_, prefix_, root_, parent_, mount_, original_;
+  size_t bytes_ = 0;
+  int kobjects_ = 0, workers_ = 1;
+  bool fast_ = false, cleaned_ = false;
+  CgroupPtr home_;
+  int64_t created_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Generator> make_memcg_generator(const nlohmann::json& params, const GeneratorContext& context) {
+  return std::make_unique<MemcgGenerator>(params, context);
+}
+
+}  // namespace kreg

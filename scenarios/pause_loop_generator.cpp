@@ -1,0 +1,365 @@
+#include "scenarios/pause_loop_generator.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "scenarios/cgroup_lib.hpp"
+#include "scenarios/kernel_counters.hpp"
+#include "scenarios/memcg_counts.hpp"
+#include "scenarios/pause_loop_child.hpp"
+
+namespace kreg {
+
+namespace {
+
+using namespace pause_loop;
+
+const std::string kName = "pause-loop";
+
+// Kernel refusals are results (GeneratorError); anything else is a bug or a
+// broken host (runtime_error).
+[[noreturn]] void fail_with(const std::string& operation, int err, const std::string& message) {
+  if (err == ENOSPC || err == ENOMEM || err == EAGAIN) throw GeneratorError(operation, err, message);
+  throw std::runtime_error(message);
+}
+
+CgroupPtr memory_and_pids(const std::string& name) {
+  CgroupPtr cg = make_cgroup(name, "memory");
+  if (!cgroup_add_controller(cg.get(), "pids")) throw std::runtime_error("cannot add pids to cgroup " + name);
+  return cg;
+}
+
+// A live pause process: PID 1 of a child pid namespace ("NSpid: <ours> 1"), not a zombie.
+bool is_pause_process(const std::string& pid) {
+  std::ifstream status("/proc/" + pid + "/status");
+  bool alive = false, init = false;
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("State:", 0) == 0) {
+      alive = line.find_first_of("ZX") == std::string::npos;
+    } else if (line.rfind("NSpid:", 0) == 0) {
+      std::istringstream in(line.substr(6));
+      std::vector<long> ids;
+      for (long id; in >> id;) ids.push_back(id);
+      init = ids.size() >= 2 && ids.back() == 1;
+    }
+  }
+  return alive && init;
+}
+
+struct Pod {
+  std::string name;
+  CgroupPtr cg;
+  pid_t sandbox = -1, pause = -1;
+};
+
+class PauseLoopGenerator final : public Generator {
+ public:
+  PauseLoopGenerator(const nlohmann::json& params, const GeneratorContext& context);
+  ~PauseLoopGenerator() override { cleanup(); }
+  std::string object_name() const override { return "pods"; }
+  void advance_to(int64_t target, const TickFn& tick) override;
+  int64_t created() const override { return created_; }
+  nlohmann::json measure() const override;
+  std::vector<StatRead> stat_reads() const override;
+  void cleanup() noexcept override;
+
+ private:
+  Pod create_pod();
+  void teardown(Pod& pod);
+  void create(cgroup* cg, const std::string& name);
+  void remove(cgroup* cg, const std::string& name);
+
+  GeneratorContext context_;
+  int64_t keep_ = 0;
+  bool fail_fast_ = false;
+  size_t page_cache_bytes_ = 0;
+  std::vector<std::string> sysctl_paths_;
+  std::vector<std::optional<std::string>> sysctl_values_;
+  std::string base_, memory_, pids_;            // base_ = <cgroup_root>/<parent>
+  std::vector<std::string> made_parents_;       // cgroups below the root we mkdir'd, outermost first
+  std::deque<Pod> live_;                        // oldest first
+  std::vector<std::string> leftovers_, files_;  // cgroups whose rmdir failed; page-cache files
+  int64_t created_ = 0, next_id_ = 0;
+};
+
+std::vector<std::string> hierarchy_dirs(const std::string& memory, const std::string& pids, const std::string& name) {
+  return {memory + "/" + name, pids + "/" + name};
+}
+
+PauseLoopGenerator::PauseLoopGenerator(const nlohmann::json& given, const GeneratorContext& context)
+    : context_(context) {
+  if (!given.is_null() && !given.is_object())
+    throw std::invalid_argument(kName + ": parameters must be an object, got " + given.dump());
+  const nlohmann::json params = given.is_null() ? nlohmann::json::object() : given;
+  for (const auto& [key, value] : params.items())
+    if (key != "keep" && key != "fail_fast" && key != "sysctls" && key != "page_cache_bytes" && key != "parent")
+      throw std::invalid_argument(kName + ": unknown parameter '" + key + "' (known: keep, fail_fast, sysctls, "
+                                  "page_cache_bytes, parent)");
+  keep_ = int_param(params, kName, "keep", 0, 0, 1'000'000);
+  if (params.contains("fail_fast") && !params["fail_fast"].is_boolean())
+    throw std::invalid_argument(kName + ": 'fail_fast' must be true or false, got " + params["fail_fast"].dump());
+  fail_fast_ = params.value("fail_fast", false);
+  if (fail_fast_ && keep_ != 0)
+    throw std::invalid_argument(kName + ": 'keep' must be 0 when 'fail_fast' is true (each pod dies at once), got " +
+                                std::to_string(keep_));
+  page_cache_bytes_ = static_cast<size_t>(int_param(params, kName, "page_cache_bytes", 0, 0, int64_t{1} << 32));
+  std::string parent = string_param(params, kName, "parent", "kubepods");
+  if (parent.front() == '/' || parent.back() == '/' || parent.find("..") != std::string::npos)
+    throw std::invalid_argument(kName + ": 'parent' must be a relative cgroup path without '..', got " + parent);
+
+  nlohmann::json sysctls = params.value("sysctls", nlohmann::json::array({
+      {{"path", "net/ipv6/conf/all/disable_ipv6"}}, {{"path", "net/core/somaxconn"}},
+      {{"path", "net/ipv4/ip_unprivileged_port_start"}, {"value", "0"}},
+      {{"path", "net/ipv4/ping_group_range"}, {"value", "0 2147483647"}}}));
+  auto bad = [&](const std::string& why) {
+    throw std::invalid_argument(kName + ": 'sysctls' " + why + ", got " + sysctls.dump());
+  };
+  if (!sysctls.is_array()) bad("must be an array of {\"path\": \"net/...\", \"value\": \"...\"}");
+  for (const auto& entry : sysctls) {
+    if (!entry.is_object() || !entry.contains("path") || !entry["path"].is_string()) bad("entries need a \"path\"");
+    for (const auto& [key, value] : entry.items())
+      if ((key != "path" && key != "value") || !value.is_string()) bad("entries hold only string path and value");
+    std::string path = entry["path"];
+    if (path.empty() || path.front() == '/' || path.find("..") != std::string::npos)
+      bad("paths are relative to /proc/sys, without '..'");
+    sysctl_paths_.push_back("/proc/sys/" + path);
+    sysctl_values_.push_back(entry.contains("value") ? std::optional(entry["value"].get<std::string>()) : std::nullopt);
+  }
+
+  memory_ = controller_mount_point("memory");
+  pids_ = controller_mount_point("pids");
+  base_ = context_.cgroup_root + "/" + parent;
+  // Remember which cgroups below the root we make: cleanup removes those, the
+  // caller owns the root.
+  for (size_t slash = 0; slash != std::string::npos;) {
+    slash = parent.find('/', slash + 1);
+    std::string name = context_.cgroup_root + "/" + parent.substr(0, slash);
+    for (const auto& dir : hierarchy_dirs(memory_, pids_, name))
+      if (!std::filesystem::exists(dir)) {
+        made_parents_.push_back(name);
+        break;
+      }
+  }
+  create_cgroup(memory_and_pids(base_).get());
+  if (page_cache_bytes_ > 0) std::filesystem::create_directories(context_.scratch_dir);
+}
+
+// libcgroup 2.0 turns mkdir's ENOSPC/ENOMEM into ECGROUPNOTALLOWED and then
+// clobbers errno; repeating the mkdir raw asks the kernel for the real answer.
+void PauseLoopGenerator::create(cgroup* cg, const std::string& name) {
+  try {
+    create_cgroup(cg);
+  } catch (const std::exception& e) {
+    for (const auto& dir : hierarchy_dirs(memory_, pids_, name))
+      if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        int err = errno;
+        leftovers_.push_back(name);  // libcgroup may have made it in one hierarchy
+        fail_with("mkdir", err, kName + ": cannot create cgroup " + name + ": " + std::strerror(err) + " (" + e.what() + ")");
+      }
+  }
+}
+
+// libcgroup reports a busy rmdir as ECGNONEMPTY without errno, so a raw rmdir
+// asks the kernel. EBUSY is retried: a task killed and reaped can still hold
+// its cgroup for a moment.
+void PauseLoopGenerator::remove(cgroup* cg, const std::string& name) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (auto backoff = std::chrono::milliseconds(1);; backoff = std::min(backoff * 2, std::chrono::milliseconds(128))) {
+    int err = 0;
+    try {
+      delete_cgroup(cg);
+      return;
+    } catch (const std::exception&) {
+      for (const auto& dir : hierarchy_dirs(memory_, pids_, name))
+        if (rmdir(dir.c_str()) != 0 && errno != ENOENT && err == 0) err = errno;
+      if (err == 0) return;
+    }
+    std::string message = kName + ": cannot remove cgroup " + name + ": " + std::strerror(err);
+    if (err != EBUSY) throw std::runtime_error(message);
+    if (std::chrono::steady_clock::now() >= deadline) throw GeneratorError("rmdir", err, message + " after 1 s");
+    std::this_thread::sleep_for(backoff);
+  }
+}
+
+Pod PauseLoopGenerator::create_pod() {
+  Pod pod;
+  std::string id = std::to_string(++next_id_);
+  pod.name = base_ + "/pod-" + id;
+  pod.cg = memory_and_pids(pod.name);
+  create(pod.cg.get(), pod.name);
+
+  ChildPlan plan;
+  plan.paths = sysctl_paths_;
+  for (const auto& value : sysctl_values_) plan.values.push_back(value ? value->c_str() : nullptr);
+  plan.hostname = "pod-" + id;
+  if (page_cache_bytes_ > 0) {
+    plan.page_cache_bytes = page_cache_bytes_;
+    plan.page_cache_path = context_.scratch_dir + "/pause-loop-" + std::to_string(getpid()) + "-pod-" + id;
+    files_.push_back(plan.page_cache_path);
+  }
+  int go[2], report[2];
+  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+    leftovers_.push_back(pod.name);  // (a leaked fd pair on the second failure: the process is out of fds anyway)
+    throw std::runtime_error(kName + ": pipe: " + std::strerror(errno));
+  }
+  pid_t self = getpid();
+  pod.sandbox = fork();
+  if (pod.sandbox == 0) {
+    close(go[1]);
+    close(report[0]);
+    sandbox_main(plan, go[0], report[1], self);
+  }
+  int fork_errno = errno;
+  close(go[0]);
+  close(report[1]);
+  Report failure{-1, 0, 0, 0};
+  std::string error;
+  if (pod.sandbox < 0) {
+    failure = {kFork, fork_errno, 0, 0};
+  } else {
+    // As a runtime does: into the cgroup before the sandbox runs anything.
+    try {
+      attach_pid(pod.cg.get(), pod.sandbox);
+      (void)!write(go[1], "g", 1);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  close(go[1]);  // without a byte the sandbox exits untouched
+  for (bool ready = false; failure.step < 0 && error.empty() && !(ready && pod.pause > 0);) {
+    pollfd p{report[0], POLLIN, 0};
+    int polled = poll(&p, 1, 30'000);
+    if (polled < 0 && errno == EINTR) continue;
+    Report r{kNoReport, polled == 0 ? ETIMEDOUT : 0, 0, 0};
+    if (polled > 0 && read(report[0], &r, sizeof r) != sizeof r) r = {kNoReport, 0, 0, 0};
+    if (r.step == kReady) ready = true;
+    else if (r.step == kPausePid) pod.pause = r.pid;
+    else failure = r;
+  }
+  close(report[0]);
+  if (failure.step < 0 && error.empty()) return pod;
+
+  try {
+    teardown(pod);
+  } catch (const std::exception&) {  // the first failure is the one to report
+  }
+  if (!error.empty()) throw std::runtime_error(kName + ": " + error);
+  std::string operation = kStepNames[std::clamp<int32_t>(failure.step, 0, kNoReport)], what = operation;
+  if (failure.step == kSysctlOpen || failure.step == kSysctlIo) what += " " + sysctl_paths_.at(failure.index);
+  fail_with(operation, failure.err,
+            kName + ": " + pod.name + ": " + what + ": " + (failure.err ? std::strerror(failure.err) : "child died"));
+}
+
+void PauseLoopGenerator::teardown(Pod& pod) {
+  if (pod.sandbox > 0) {
+    // The pause pid cannot have been reaped (and reused) while its parent, the
+    // sandbox, still runs; the sandbox is our child, so its pid stays ours.
+    siginfo_t info{};
+    bool running = waitid(P_PID, static_cast<id_t>(pod.sandbox), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+    // Killing PID 1 of the pid namespace ends the namespace; without its pid,
+    // killing the sandbox fires the pause process's PDEATHSIG instead.
+    if (running) kill(pod.pause > 0 ? pod.pause : pod.sandbox, SIGKILL);
+    while (waitpid(pod.sandbox, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    pod.sandbox = -1;
+  }
+  if (!pod.cg) return;
+  CgroupPtr cg = std::move(pod.cg);
+  try {
+    remove(cg.get(), pod.name);
+  } catch (...) {
+    leftovers_.push_back(pod.name);
+    throw;
+  }
+}
+
+void PauseLoopGenerator::advance_to(int64_t target, const TickFn& tick) {
+  while (created_ < target) {
+    Pod pod = create_pod();
+    ++created_;
+    live_.push_back(std::move(pod));
+    // fail_fast has keep == 0: the pod just made goes at once.
+    while (static_cast<int64_t>(live_.size()) > keep_) {
+      Pod old = std::move(live_.front());
+      live_.pop_front();
+      teardown(old);
+    }
+    if (tick && (created_ % 64 == 0 || created_ == target)) tick(created_);
+  }
+}
+
+nlohmann::json PauseLoopGenerator::measure() const {
+  int64_t live = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(memory_ + "/" + base_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::ifstream procs(it->path() / "cgroup.procs");
+    for (std::string pid; procs >> pid;)
+      if (is_pause_process(pid)) {
+        ++live;
+        break;
+      }
+  }
+  nlohmann::json m = {{"pods_created", created_}, {"pods_live", live}};
+  MemcgCounts memcgs = count_memcgs(memory_);
+  if (memcgs.dying >= 0) {
+    m["memcg_dying"] = memcgs.dying;
+    m["memcg_dying_source"] = memcgs.dying_source;
+  }
+  nlohmann::json counters = read_kernel_counters();
+  for (const char* key : {"slab_net_namespace_active_objs", "dentry_nr_dentry"})
+    if (counters.contains(key)) m[key] = counters[key];
+  return m;
+}
+
+std::vector<StatRead> PauseLoopGenerator::stat_reads() const {
+  return {{"sysctl_ipv6_disable_ipv6_open", "/proc/sys/net/ipv6/conf/all/disable_ipv6"},
+          {"sysctl_core_somaxconn_open", "/proc/sys/net/core/somaxconn"},
+          {"sysctl_ipv4_forwarding_open", "/proc/sys/net/ipv4/conf/all/forwarding"},
+          {"root_memory_stat_read", memory_ + "/memory.stat"}};
+}
+
+void PauseLoopGenerator::cleanup() noexcept {
+  auto report = [](const std::exception& e) { std::fprintf(stderr, "%s: cleanup: %s\n", kName.c_str(), e.what()); };
+  for (; !live_.empty(); live_.pop_back()) try {
+      teardown(live_.back());
+    } catch (const std::exception& e) {
+      report(e);
+    }
+  // Leftover pod cgroups first, then our parents innermost first.
+  std::vector<std::string> names;
+  names.swap(leftovers_);
+  names.insert(names.end(), made_parents_.rbegin(), made_parents_.rend());
+  made_parents_.clear();
+  for (const auto& name : names) try {
+      remove(memory_and_pids(name).get(), name);
+    } catch (const std::exception& e) {
+      report(e);
+      leftovers_.push_back(name);  // a later cleanup tries again
+    }
+  for (const auto& file : files_) unlink(file.c_str());
+  files_.clear();
+}
+
+}  // namespace
+
+std::unique_ptr<Generator> make_pause_loop_generator(const nlohmann::json& params, const GeneratorContext& context) {
+  return std::make_unique<PauseLoopGenerator>(params, context);
+}
+
+}  // namespace kreg

@@ -1,0 +1,164 @@
+// dentry-negative against the real kernel and a real filesystem. Needs a
+// disk-backed temp dir: tmpfs never keeps negative dentries.
+#include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <sys/vfs.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "scenarios/dentry_negative_generator.hpp"
+
+namespace fs = std::filesystem;
+using kreg::GeneratorContext;
+using kreg::make_dentry_negative_generator;
+
+namespace {
+
+bool on_tmpfs(const char* path) {
+  struct statfs s;
+  return statfs(path, &s) == 0 && (s.f_type == TMPFS_MAGIC || s.f_type == RAMFS_MAGIC);
+}
+
+std::optional<int64_t> counter(const nlohmann::json& m, const char* key) {
+  if (!m.contains(key)) return std::nullopt;
+  return m[key].get<int64_t>();
+}
+
+class DentryNegativeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // /tmp as asked; /var/tmp where /tmp is a tmpfs (it would keep nothing).
+    std::string tmpl = std::string(on_tmpfs("/tmp") ? "/var/tmp" : "/tmp") + "/kreg-dn-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    ctx_.scratch_dir = tmpl;
+    ctx_.local = true;
+  }
+  void TearDown() override { fs::remove_all(ctx_.scratch_dir); }
+
+  std::string what_of(const nlohmann::json& params) {
+    try {
+      make_dentry_negative_generator(params, ctx_);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "(no exception)";
+  }
+
+  GeneratorContext ctx_;
+};
+
+TEST_F(DentryNegativeTest, LookupLeavesNegativeDentries) {
+  auto gen = make_dentry_negative_generator({{"mode", "lookup"}}, ctx_);
+  EXPECT_EQ(gen->object_name(), "negative dentries");
+  const auto before = gen->measure();
+  int64_t last_tick = -1;
+  gen->advance_to(20000, [&](int64_t n) { last_tick = n; });
+  const auto after = gen->measure();
+  EXPECT_EQ(gen->created(), 20000);
+  EXPECT_EQ(last_tick, 20000);
+  EXPECT_EQ(after["negative_names_created"], 20000);
+  ASSERT_TRUE(counter(after, "dentry_nr_dentry"));
+  if (auto b = counter(before, "dentry_nr_negative")) {
+    // 20,000 new negatives; 5,000 of slack for reclaim and other processes.
+    EXPECT_GE(*counter(after, "dentry_nr_negative") - *b, 15000) << before << " -> " << after;
+  }
+  const std::string dir = ctx_.scratch_dir + "/dentry-negative";
+  const double ns = kreg::time_negative_lookup_ns(dir, 1001);
+  EXPECT_GT(ns, 0);
+  std::printf("negative re-lookup median: %.0f ns\n", ns);
+  EXPECT_THROW(kreg::time_negative_lookup_ns(dir, 0), std::invalid_argument);
+}
+
+TEST_F(DentryNegativeTest, CreateUnlinkLeavesEmptyDirAndMoreDentries) {
+  auto gen = make_dentry_negative_generator({{"mode", "create-unlink"}, {"dir", "cu"}}, ctx_);
+  const auto before = gen->measure();
+  gen->advance_to(5000, {});
+  const auto after = gen->measure();
+  EXPECT_EQ(gen->created(), 5000);
+  EXPECT_TRUE(fs::is_empty(ctx_.scratch_dir + "/cu"));
+  EXPECT_GE(*counter(after, "dentry_nr_dentry") - *counter(before, "dentry_nr_dentry"), 3500)
+      << before << " -> " << after;
+}
+
+TEST_F(DentryNegativeTest, BothAlternatesAndStaysEmpty) {
+  auto gen = make_dentry_negative_generator({{"mode", "both"}, {"dir", "both"}}, ctx_);
+  gen->advance_to(999, {});
+  gen->advance_to(2000, {});
+  EXPECT_EQ(gen->created(), 2000);
+  EXPECT_TRUE(fs::is_empty(ctx_.scratch_dir + "/both"));
+  EXPECT_GT(kreg::time_negative_lookup_ns(ctx_.scratch_dir + "/both", 2000), 0);  // both kinds are negative
+}
+
+TEST_F(DentryNegativeTest, InvalidParamsNameTheKey) {
+  EXPECT_NE(what_of({{"mode", "x"}}).find("'mode'"), std::string::npos);
+  const std::string file = ctx_.scratch_dir + "/plain-file";
+  std::ofstream(file) << "x";
+  EXPECT_NE(what_of({{"dir", file}}).find("'dir'"), std::string::npos);
+  EXPECT_NE(what_of({{"dir", "a/../../escape"}}).find("'dir'"), std::string::npos);
+  EXPECT_NE(what_of({{"dir", 7}}).find("'dir'"), std::string::npos);
+  if (on_tmpfs("/dev/shm")) {
+    EXPECT_NE(what_of({{"dir", "/dev/shm/kreg-dn-never"}}).find("'dir'"), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists("/dev/shm/kreg-dn-never"));  // rejected after mkdir: undone
+}
+
+TEST_F(DentryNegativeTest, CleanupRemovesOnlyWhatItCreated) {
+  const std::string dir = ctx_.scratch_dir + "/made/deeper";
+  auto gen = make_dentry_negative_generator({{"mode", "create-unlink"}, {"dir", "made/deeper"}}, ctx_);
+  gen->advance_to(100, {});
+  // A leftover from an interrupted create-unlink step, named as ours.
+  std::ofstream(dir + "/n0000000100") << "";
+  gen->cleanup();
+  EXPECT_FALSE(fs::exists(ctx_.scratch_dir + "/made"));
+  gen->cleanup();  // idempotent
+  EXPECT_THROW(gen->advance_to(200, {}), std::logic_error);
+
+  fs::create_directory(ctx_.scratch_dir + "/mine");
+  auto keep = make_dentry_negative_generator({{"dir", "mine"}}, ctx_);
+  keep->advance_to(10, {});
+  keep->cleanup();
+  EXPECT_TRUE(fs::is_directory(ctx_.scratch_dir + "/mine"));  // not ours to remove
+}
+
+// Printed, not asserted: how close the generator runs to the bare syscall loop.
+TEST_F(DentryNegativeTest, ThroughputVersusRawLoop) {
+  constexpr int64_t kOps = 1'000'000;
+  auto gen = make_dentry_negative_generator({{"dir", "gen-speed"}}, ctx_);
+  const auto t0 = std::chrono::steady_clock::now();
+  gen->advance_to(kOps, {});
+  const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("generator: %lld lookups in %.3f s = %.0f ops/s\n", static_cast<long long>(kOps), gen_s, kOps / gen_s);
+  // rmdir of the generator's dir prunes its negative children, so the raw
+  // loop starts from the same dcache size (a fuller hash table is slower).
+  gen->cleanup();
+
+  std::string raw = getenv("KREG_DN_RAW") ? getenv("KREG_DN_RAW") : "";
+  const fs::path src = fs::path(__FILE__).parent_path() / "../../bench/raw/dentry_negative_raw.c";
+  if (raw.empty() && fs::exists(src)) {
+    raw = ctx_.scratch_dir + "/dn_raw";
+    if (std::system(("gcc -O2 -o " + raw + " " + src.string() + " 2>&1").c_str()) != 0) raw.clear();
+  }
+  if (raw.empty()) {
+    std::printf("raw loop: not available (set KREG_DN_RAW)\n");
+    return;
+  }
+  const std::string cmd = raw + " lookup " + std::to_string(kOps) + " " + ctx_.scratch_dir + "/raw-speed";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char line[256] = {};
+  const bool got = std::fgets(line, sizeof line, p) != nullptr;
+  pclose(p);
+  ASSERT_TRUE(got) << cmd;
+  const auto j = nlohmann::json::parse(line);
+  const double raw_s = j["seconds"].get<double>();
+  std::printf("raw loop:  %lld lookups in %.3f s = %.0f ops/s (generator at %.1f%% of raw)\n",
+              static_cast<long long>(kOps), raw_s, kOps / raw_s, 100.0 * raw_s / gen_s);
+}
+
+}  // namespace
