@@ -1,56 +1,10 @@
 #include "bench/stat_bench_client.hpp"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <stdexcept>
 
+#include "bench/exec_capture.hpp"
+
 namespace kreg {
-
-namespace {
-
-// fork+execve the benchmark with its stdout on a pipe; stderr goes to the console.
-std::string run_capture(const std::vector<std::string>& argv) {
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  // The closure's libraries sit in the multiarch dirs; say so explicitly,
-  // since the initramfs has no ld.so.cache. On the host (--local) the normal
-  // search already finds them; the variable only adds the same directories.
-  char env_path[] = "LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib64";
-  char* envp[] = {env_path, nullptr};
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    dup2(out[1], 1);
-    execve(args[0], args.data(), envp);
-    _exit(127);
-  }
-  close(out[1]);
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(out[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(out[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (status != 0)
-    throw std::runtime_error(argv[0] + " exited with status " + std::to_string(status) +
-                             (status == 127 << 8 ? " (cannot execute: missing library?)" : ""));
-  return text;
-}
-
-}  // namespace
 
 StatReadResult distributions_from_gbench(const nlohmann::json& gbench) {
   StatReadResult result;
@@ -87,7 +41,7 @@ StatReadResult run_stat_bench(const StatReadRequest& request) {
   }
   argv.insert(argv.end(), {"--samples", std::to_string(request.samples), "--warmup",
                            std::to_string(request.warmup), "--benchmark_format=json"});
-  std::string text = run_capture(argv);
+  std::string text = exec_capture(argv, helper_environment());
   nlohmann::json gbench = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (gbench.is_discarded())
     throw std::runtime_error("kreg-statbench printed no JSON (" + std::to_string(text.size()) + " bytes)");

@@ -18,13 +18,20 @@ SweepDefaults defaults_for(const std::string& suite) {
   // under TCG. Smoke: the smallest sweep that still shows accumulation.
   if (suite == "default") return {{0, 500, 1000, 2000}, 4096, 200, 10};
   if (suite == "smoke") return {{0, 50, 100}, 4096, 30, 3};
-  throw KregError("unknown suite '" + suite + "' (known: default, smoke)");
+  throw KregError("unknown suite '" + suite + "' (known: default, smoke, speed)");
 }
 
 }  // namespace
 
 nlohmann::json builtin_jobs(const RunOptions& options) {
   if (!options.jobs.is_null()) return options.jobs;
+  if (options.suite == "speed") {
+    // Every generator against its raw floor (and memcgs against the shell
+    // proof of concept), interleaved in one VM.
+    nlohmann::json job = {{"job_id", "speed/all"}, {"kind", "speed"}, {"cgroup_mode", "v1"}, {"rounds", 5},
+                          {"ops", {{"memcg", 1000}, {"netns", 250}, {"dentry", 200000}, {"pause", 100}}}};
+    return {{"suite", "speed"}, {"jobs", {job}}, {"scratch_disk", true}};
+  }
   SweepDefaults d = defaults_for(options.suite);
   if (!options.targets.empty()) d.targets = options.targets;
   if (options.page_cache_bytes >= 0) d.page_cache_bytes = options.page_cache_bytes;

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "bench/sweep_runner.hpp"
+#include "bench/job_runner.hpp"
 #include "harness/error.hpp"
 #include "scenarios/kernel_files.hpp"
 #include "scenarios/memcg_counts.hpp"
@@ -63,7 +63,7 @@ void remove_tree(const fs::path& dir, std::vector<std::string>& removed) {
   for (const auto& job : jobs.at("jobs")) {
     nlohmann::json record;
     try {
-      record = run_sweep(job, env, [](const nlohmann::json&) {});
+      record = run_job(job, env, [](const nlohmann::json&) {});
     } catch (const std::exception& e) {
       record = {{"status", "failed"}, {"error", {{"message", e.what()}}}, {"points", nlohmann::json::array()}};
     }
@@ -99,7 +99,11 @@ nlohmann::json run_jobs_locally(const nlohmann::json& jobs, nlohmann::json& part
   char tmpl[] = "/tmp/kreg-local-XXXXXX";
   if (!mkdtemp(tmpl)) throw KregError(std::string("cannot create a scratch directory in /tmp: ") + std::strerror(errno));
   env.context.scratch_dir = tmpl;
-  env.statbench = (fs::read_symlink("/proc/self/exe").parent_path() / "kreg-statbench").string();
+  fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
+  env.statbench = (bin / "kreg-statbench").string();
+  env.raw_dir = (bin / "raw").string();
+  env.busybox = "/bin/busybox";
+  env.poc_script = std::string(KREG_SOURCE_DIR) + "/bench/memcg_poc.sh";
 
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw KregError(std::string("pipe: ") + std::strerror(errno));

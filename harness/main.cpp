@@ -81,7 +81,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    if (*run_cmd) return kreg::run_command(run);
+    if (*run_cmd) {
+      int rc = kreg::run_command(run);
+      std::printf("%s\n", kreg::last_run_dir().c_str());  // for scripts: where the run went
+      return rc;
+    }
     if (*scenario_cmd) return kreg::scenario_command(scenario, scenario_run);
     if (*report_cmd) return kreg::report_command(report_dir, python);
   } catch (const kreg::KregError& e) {

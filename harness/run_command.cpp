@@ -209,7 +209,6 @@ int run_command(const RunOptions& options) {
     throw KregError("VM " + vm_name + " failed: " + outcome.reason + " (console: " + spec.console_log + ")");
   }
   if (stored != total_jobs) throw KregError(fmt::format("only {} of {} job records arrived", stored, total_jobs));
-  std::printf("%s\n", store.dir().c_str());
   return 0;
 }
 

@@ -4,6 +4,8 @@
 
 #include "scenarios/generator.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,6 +75,22 @@ void delete_cgroup(cgroup* cg) {
     usleep(static_cast<useconds_t>(std::min(delay_us, 200000)));
   }
   fail("cannot delete", cgroup_get_cgroup_name(cg), rc);
+}
+
+void mkdir_cgroup_fast(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0755) != 0) {
+    int err = errno;
+    throw GeneratorError("mkdir", err, "cannot create cgroup " + dir + ": " + std::strerror(err));
+  }
+}
+
+void write_pid_fast(const std::string& dir, pid_t pid) {
+  std::string path = dir + "/cgroup.procs", text = std::to_string(pid);
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  int err = 0;
+  if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) err = errno;
+  if (fd >= 0) close(fd);
+  if (err != 0) throw GeneratorError("attach", err, "cannot move pid " + text + " into " + dir + ": " + std::strerror(err));
 }
 
 std::string current_cgroup_path(const std::string& controller) {

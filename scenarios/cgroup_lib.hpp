@@ -39,6 +39,16 @@ void attach_self(cgroup* cg);
 // is what kreg measures.
 void delete_cgroup(cgroup* cg);
 
+// The hot-loop variants: one mkdir, one write to cgroup.procs. libcgroup's
+// cgroup_create_cgroup costs ~40 us more per cgroup than mkdir (it walks and
+// chowns the new control files) and cgroup_attach_task_pid ~25 us more than
+// one write (measured on a 6.18 host, 500 cgroups each way); under TCG that
+// halved the memcg generator's rate against the raw loop. Generators use
+// these inside their per-object loop and libcgroup everywhere else. Both
+// throw GeneratorError with the kernel's errno (ENOSPC at the ID limit).
+void mkdir_cgroup_fast(const std::string& dir);
+void write_pid_fast(const std::string& dir, pid_t pid);
+
 // The calling process's cgroup path for `controller` ("/" for the root), so
 // a process that moved itself can go home again.
 std::string current_cgroup_path(const std::string& controller);

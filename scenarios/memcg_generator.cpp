@@ -65,6 +65,7 @@ class MemcgGenerator : public Generator {
       // a parent whose children have controllers).
       home_ = make_cgroup(root_ + "/kreg-home", "memory");
       create_cgroup(home_.get());
+      home_dir_ = mount_ + "/" + root_ + "/kreg-home";
     }
     std::error_code ec;
     fs::create_directories(dir_, ec);
@@ -137,24 +138,27 @@ class MemcgGenerator : public Generator {
     std::string name = parent_ + "/" + prefix_ + std::to_string(n);
     std::string file = dir_ + "/" + std::to_string(n);
     std::string kdir = file + ".d";
+    // mkdir and cgroup.procs writes directly (see cgroup_lib.hpp: libcgroup
+    // costs here); libcgroup removes the cgroup.
+    const std::string dir = mount_ + "/" + name;
     CgroupPtr cg = make_cgroup(name, "memory");
-    create_cgroup(cg.get());
+    mkdir_cgroup_fast(dir);
     if (fast_) {
-      attach_self(cg.get());
+      write_pid_fast(dir, getpid());
       int err = memcg_payload(file.c_str(), bytes_, kdir.c_str(), kobjects_);
-      attach_self(home_.get());
+      write_pid_fast(home_dir_, getpid());
       if (err != 0) {
         errno = err;
         sys_fail("write", "page cache for " + name + " at " + file);
       }
     } else {
-      run_child_in(cg.get(), name, file, kdir);
+      run_child_in(dir, name, file, kdir);
     }
     delete_cgroup(cg.get());
   }
 
   // The runtime's way: fork, move the child in from the parent, let it run.
-  void run_child_in(cgroup* cg, const std::string& name, const std::string& file, const std::string& kdir) {
+  void run_child_in(const std::string& dir, const std::string& name, const std::string& file, const std::string& kdir) {
     int go[2];
     if (pipe2(go, O_CLOEXEC) != 0) sys_fail("pipe", "pipe");
     pid_t child = fork();
@@ -167,7 +171,7 @@ class MemcgGenerator : public Generator {
     }
     close(go[0]);
     try {
-      attach_pid(cg, child);
+      write_pid_fast(dir, child);
     } catch (...) {
       close(go[1]);  // the child sees EOF and exits without writing
       wait_status(child);
@@ -223,7 +227,7 @@ class MemcgGenerator : public Generator {
       throw GeneratorError("churn", first_error, std::string("a memcg-churn worker stopped: ") + std::strerror(first_error));
   }
 
-  std::string mode_, dir_, prefix_, root_, parent_, mount_, original_;
+  std::string mode_, dir_, prefix_, root_, parent_, mount_, original_, home_dir_;
   size_t bytes_ = 0;
   int kobjects_ = 0, workers_ = 1;
   bool fast_ = false, cleaned_ = false;

@@ -13,7 +13,13 @@ namespace kreg {
 struct GuestBinaries {
   std::string agent;      // static kreg-agent
   std::string statbench;  // dynamic kreg-statbench
+  std::string raw_dir;    // static raw-syscall floor loops (build/raw)
+  std::string busybox;    // static busybox for the shell proof of concept ("" = left out)
+  std::string poc_script; // bench/memcg_poc.sh
 };
+
+// The raw floor loops carried into the guest (bench/raw/).
+inline const char* const kRawLoops[] = {"memcg_raw", "netns_raw", "dentry_negative_raw", "pause_loop_raw"};
 
 // The guest binaries built beside the running kreg executable. Throws
 // KregError naming the missing file (build first).

@@ -9,7 +9,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
-#include "bench/sweep_runner.hpp"
+#include "bench/job_runner.hpp"
 #include "scenarios/memcg_counts.hpp"
 #include "vm/guest/guest_environment.hpp"
 #include "vm/guest/guest_system.hpp"
@@ -30,9 +30,10 @@ nlohmann::json kernel_identity() {
 nlohmann::json run_job(const nlohmann::json& job, kreg::guest::GuestEnvironment& env,
                        kreg::guest::ResultChannel& channel) {
   env.use_cgroup_mode(job.value("cgroup_mode", "v1"));
-  kreg::SweepEnvironment sweep{env.context(), "/kreg/bin/kreg-statbench"};
+  kreg::SweepEnvironment sweep;
+  sweep.context = env.context();
   auto progress = [&](const nlohmann::json& p) { channel.send("progress", p); };
-  nlohmann::json record = kreg::run_sweep(job, sweep, progress);
+  nlohmann::json record = kreg::run_job(job, sweep, progress);
   kreg::guest::reap_orphans();
   return record;
 }
