@@ -1,0 +1,160 @@
+// `--local` touches only what it creates and removes it on exit, on SIGINT
+// and when its worker dies mid-loop: checked by listing what exists before
+// and after, on the real host kernel.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "scenarios/kernel_files.hpp"
+#include "scenarios/memcg_counts.hpp"
+#include "vm/process.hpp"
+
+namespace kreg {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every kreg-local-* directory in every cgroup hierarchy and in /tmp.
+std::set<std::string> local_leftovers() {
+  std::set<std::string> found;
+  std::vector<std::string> roots = {"/tmp"};
+  for (const MountEntry& m : parse_mounts(read_text_file("/proc/mounts")))
+    if (m.fstype == "cgroup" || m.fstype == "cgroup2") roots.push_back(m.target);
+  for (const auto& root : roots) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root, ec))
+      if (e.path().filename().string().rfind("kreg-local-", 0) == 0) found.insert(e.path().string());
+  }
+  return found;
+}
+
+// Field `n` (1-based) of /proc/<pid>/stat, after the command name.
+long stat_field(pid_t pid, int n) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= n && rest >> field; ++i) {
+  }
+  return std::atol(field.c_str());
+}
+
+std::vector<pid_t> processes_where(const std::function<bool(pid_t)>& pred) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    pid_t pid = std::atoi(e.path().filename().c_str());
+    if (pid > 0 && pred(pid)) out.push_back(pid);
+  }
+  return out;
+}
+
+struct Kreg {
+  pid_t pid;
+  std::string dir = fs::temp_directory_path() / ("kreg-cleanup-test-" + std::to_string(getpid()));
+  explicit Kreg(std::vector<std::string> args) {
+    args.insert(args.begin(), KREG_BINARY_DIR "/kreg");
+    args.insert(args.end(), {"--local", "--results", dir});
+    pid = spawn_process(args, {"", dir + ".out", dir + ".err", true});
+  }
+  int wait() {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string err() {
+    std::ifstream in(dir + ".err");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  ~Kreg() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::remove(dir + ".out", ec);
+    fs::remove(dir + ".err", ec);
+  }
+};
+
+// Waits until `ready` holds (true) or 60 s pass (false).
+bool eventually(const std::function<bool()>& ready) {
+  for (int i = 0; i < 600; ++i) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+std::string memory_mount() {
+  for (const MountEntry& m : parse_mounts(read_text_file("/proc/mounts")))
+    if ((m.fstype == "cgroup" && m.options.find("memory") != std::string::npos)) return m.target;
+  return "";
+}
+
+TEST(LocalCleanup, FinishedRunLeavesNothing) {
+  auto before = local_leftovers();
+  Kreg k({"scenario", "memcg-churn", "-n", "50"});
+  EXPECT_EQ(k.wait(), 0) << k.err();
+  EXPECT_EQ(local_leftovers(), before);
+}
+
+TEST(LocalCleanup, SigintMidChurnRemovesCgroupsAndScratch) {
+  std::string mem = memory_mount();
+  if (mem.empty()) GTEST_SKIP() << "no cgroup v1 memory hierarchy on this host";
+  auto before = local_leftovers();
+  Kreg k({"scenario", "memcg-churn", "-n", "1000000"});
+  std::string ours = mem + "/kreg-local-" + std::to_string(k.pid);
+  // Churned memcgs are removed at once (that is the point); wait for the
+  // parent and then for the kernel's memcg count to grow.
+  auto memcgs = [] { return parse_proc_cgroups(read_text_file("/proc/cgroups"))["memory"].num_cgroups; };
+  int64_t start = memcgs();
+  ASSERT_TRUE(eventually([&] { return fs::exists(ours + "/memcg-churn") && memcgs() > start + 20; })) << k.err();
+  kill(k.pid, SIGINT);
+  EXPECT_EQ(k.wait(), 130) << k.err();
+  EXPECT_NE(k.err().find("interrupted"), std::string::npos) << k.err();
+  EXPECT_FALSE(fs::exists(ours));
+  EXPECT_EQ(local_leftovers(), before);
+}
+
+TEST(LocalCleanup, SigintWithLiveNamespacesKillsEveryHolder) {
+  auto before = local_leftovers();
+  Kreg k({"scenario", "netns", "-p", "mode=live", "-n", "100000"});
+  pid_t worker = 0;
+  // The worker is kreg's child and leads its own process group; the netns
+  // holders are in that group.
+  ASSERT_TRUE(eventually([&] {
+    auto w = processes_where([&](pid_t p) { return stat_field(p, 4) == k.pid && stat_field(p, 5) == p; });
+    if (!w.empty()) worker = w.front();
+    return worker > 0 && processes_where([&](pid_t p) { return stat_field(p, 5) == worker; }).size() > 20;
+  })) << k.err();
+  kill(k.pid, SIGINT);
+  EXPECT_EQ(k.wait(), 130) << k.err();
+  EXPECT_TRUE(eventually([&] { return processes_where([&](pid_t p) { return stat_field(p, 5) == worker; }).empty(); }))
+      << "netns holders survived";
+  EXPECT_EQ(local_leftovers(), before);
+}
+
+TEST(LocalCleanup, WorkerKilledMidLoopIsReportedAndCleanedUp) {
+  auto before = local_leftovers();
+  Kreg k({"scenario", "memcg-churn", "-n", "1000000"});
+  pid_t worker = 0;
+  ASSERT_TRUE(eventually([&] {
+    auto w = processes_where([&](pid_t p) { return stat_field(p, 4) == k.pid && stat_field(p, 5) == p; });
+    if (!w.empty()) worker = w.front();
+    return worker > 0;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(worker, SIGKILL);
+  EXPECT_EQ(k.wait(), 2) << k.err();
+  EXPECT_NE(k.err().find("worker died"), std::string::npos) << k.err();
+  EXPECT_EQ(local_leftovers(), before);
+}
+
+}  // namespace
+}  // namespace kreg
