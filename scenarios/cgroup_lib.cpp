@@ -71,9 +71,13 @@ void delete_cgroup(cgroup* cg) {
   for (int attempt = 0, delay_us = 1000; attempt < 12; ++attempt, delay_us *= 2) {
     rc = cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_IGNORE_MIGRATION | CGFLAG_DELETE_EMPTY_ONLY);
     if (rc == 0) return;
-    if (!(rc == ECGOTHER && cgroup_get_last_errno() == EBUSY)) break;
+    // libcgroup 2.0 reports the kernel's EBUSY as ECGNONEMPTY without errno.
+    if (!(rc == ECGNONEMPTY || (rc == ECGOTHER && cgroup_get_last_errno() == EBUSY))) break;
     usleep(static_cast<useconds_t>(std::min(delay_us, 200000)));
   }
+  if (rc == ECGNONEMPTY)
+    throw GeneratorError("rmdir", EBUSY, std::string("cannot delete cgroup '") + cgroup_get_cgroup_name(cg) +
+                                             "': still busy after retrying for about a second");
   fail("cannot delete", cgroup_get_cgroup_name(cg), rc);
 }
 

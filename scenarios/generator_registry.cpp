@@ -6,6 +6,7 @@
 #include "scenarios/dentry_negative_generator.hpp"
 #include "scenarios/memcg_generator.hpp"
 #include "scenarios/netns_generator.hpp"
+#include "scenarios/pause_loop_generator.hpp"
 
 namespace kreg {
 
@@ -14,6 +15,7 @@ using Factory = std::unique_ptr<Generator> (*)(const nlohmann::json&, const Gene
 const std::pair<const char*, Factory> kGenerators[] = {
     {"memcg-churn", make_memcg_generator},
     {"netns", make_netns_generator},
+    {"pause-loop", make_pause_loop_generator},
     {"dentry-negative", make_dentry_negative_generator},
 };
 }  // namespace

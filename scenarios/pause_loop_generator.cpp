@@ -15,22 +15,19 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "scenarios/cgroup_lib.hpp"
 #include "scenarios/kernel_counters.hpp"
 #include "scenarios/memcg_counts.hpp"
-#include "scenarios/pause_loop_child.hpp"
+#include "scenarios/pause_loop_parts.hpp"
 
 namespace kreg {
 
 namespace {
 
 using namespace pause_loop;
-
-const std::string kName = "pause-loop";
 
 // Kernel refusals are results (GeneratorError); anything else is a bug or a
 // broken host (runtime_error).
@@ -86,11 +83,8 @@ class PauseLoopGenerator final : public Generator {
   void remove(cgroup* cg, const std::string& name);
 
   GeneratorContext context_;
-  int64_t keep_ = 0;
-  bool fail_fast_ = false;
-  size_t page_cache_bytes_ = 0;
-  std::vector<std::string> sysctl_paths_;
-  std::vector<std::optional<std::string>> sysctl_values_;
+  const Options options_;                       // owns the strings plan_ points to
+  ChildPlan plan_;                              // the part of every pod's plan that never changes
   std::string base_, memory_, pids_;            // base_ = <cgroup_root>/<parent>
   std::vector<std::string> made_parents_;       // cgroups below the root we mkdir'd, outermost first
   std::deque<Pod> live_;                        // oldest first
@@ -102,46 +96,12 @@ std::vector<std::string> hierarchy_dirs(const std::string& memory, const std::st
   return {memory + "/" + name, pids + "/" + name};
 }
 
-PauseLoopGenerator::PauseLoopGenerator(const nlohmann::json& given, const GeneratorContext& context)
-    : context_(context) {
-  if (!given.is_null() && !given.is_object())
-    throw std::invalid_argument(kName + ": parameters must be an object, got " + given.dump());
-  const nlohmann::json params = given.is_null() ? nlohmann::json::object() : given;
-  for (const auto& [key, value] : params.items())
-    if (key != "keep" && key != "fail_fast" && key != "sysctls" && key != "page_cache_bytes" && key != "parent")
-      throw std::invalid_argument(kName + ": unknown parameter '" + key + "' (known: keep, fail_fast, sysctls, "
-                                  "page_cache_bytes, parent)");
-  keep_ = int_param(params, kName, "keep", 0, 0, 1'000'000);
-  if (params.contains("fail_fast") && !params["fail_fast"].is_boolean())
-    throw std::invalid_argument(kName + ": 'fail_fast' must be true or false, got " + params["fail_fast"].dump());
-  fail_fast_ = params.value("fail_fast", false);
-  if (fail_fast_ && keep_ != 0)
-    throw std::invalid_argument(kName + ": 'keep' must be 0 when 'fail_fast' is true (each pod dies at once), got " +
-                                std::to_string(keep_));
-  page_cache_bytes_ = static_cast<size_t>(int_param(params, kName, "page_cache_bytes", 0, 0, int64_t{1} << 32));
-  std::string parent = string_param(params, kName, "parent", "kubepods");
-  if (parent.front() == '/' || parent.back() == '/' || parent.find("..") != std::string::npos)
-    throw std::invalid_argument(kName + ": 'parent' must be a relative cgroup path without '..', got " + parent);
-
-  nlohmann::json sysctls = params.value("sysctls", nlohmann::json::array({
-      {{"path", "net/ipv6/conf/all/disable_ipv6"}}, {{"path", "net/core/somaxconn"}},
-      {{"path", "net/ipv4/ip_unprivileged_port_start"}, {"value", "0"}},
-      {{"path", "net/ipv4/ping_group_range"}, {"value", "0 2147483647"}}}));
-  auto bad = [&](const std::string& why) {
-    throw std::invalid_argument(kName + ": 'sysctls' " + why + ", got " + sysctls.dump());
-  };
-  if (!sysctls.is_array()) bad("must be an array of {\"path\": \"net/...\", \"value\": \"...\"}");
-  for (const auto& entry : sysctls) {
-    if (!entry.is_object() || !entry.contains("path") || !entry["path"].is_string()) bad("entries need a \"path\"");
-    for (const auto& [key, value] : entry.items())
-      if ((key != "path" && key != "value") || !value.is_string()) bad("entries hold only string path and value");
-    std::string path = entry["path"];
-    if (path.empty() || path.front() == '/' || path.find("..") != std::string::npos)
-      bad("paths are relative to /proc/sys, without '..'");
-    sysctl_paths_.push_back("/proc/sys/" + path);
-    sysctl_values_.push_back(entry.contains("value") ? std::optional(entry["value"].get<std::string>()) : std::nullopt);
-  }
-
+PauseLoopGenerator::PauseLoopGenerator(const nlohmann::json& params, const GeneratorContext& context)
+    : context_(context), options_(parse_options(params)) {
+  plan_.paths = options_.sysctl_paths;
+  for (const auto& value : options_.sysctl_values) plan_.values.push_back(value ? value->c_str() : nullptr);
+  plan_.host_proc = options_.host_proc;
+  const std::string& parent = options_.parent;
   memory_ = controller_mount_point("memory");
   pids_ = controller_mount_point("pids");
   base_ = context_.cgroup_root + "/" + parent;
@@ -157,7 +117,7 @@ PauseLoopGenerator::PauseLoopGenerator(const nlohmann::json& given, const Genera
       }
   }
   create_cgroup(memory_and_pids(base_).get());
-  if (page_cache_bytes_ > 0) std::filesystem::create_directories(context_.scratch_dir);
+  if (options_.page_cache_bytes > 0) std::filesystem::create_directories(context_.scratch_dir);
 }
 
 // libcgroup 2.0 turns mkdir's ENOSPC/ENOMEM into ECGROUPNOTALLOWED and then
@@ -170,7 +130,8 @@ void PauseLoopGenerator::create(cgroup* cg, const std::string& name) {
       if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
         int err = errno;
         leftovers_.push_back(name);  // libcgroup may have made it in one hierarchy
-        fail_with("mkdir", err, kName + ": cannot create cgroup " + name + ": " + std::strerror(err) + " (" + e.what() + ")");
+        fail_with("mkdir", err, kName + ": cannot create cgroup " + name + ": " + std::strerror(err) + " (" +
+                                    e.what() + ")");
       }
   }
 }
@@ -204,12 +165,10 @@ Pod PauseLoopGenerator::create_pod() {
   pod.cg = memory_and_pids(pod.name);
   create(pod.cg.get(), pod.name);
 
-  ChildPlan plan;
-  plan.paths = sysctl_paths_;
-  for (const auto& value : sysctl_values_) plan.values.push_back(value ? value->c_str() : nullptr);
+  ChildPlan plan = plan_;
   plan.hostname = "pod-" + id;
-  if (page_cache_bytes_ > 0) {
-    plan.page_cache_bytes = page_cache_bytes_;
+  if (options_.page_cache_bytes > 0) {
+    plan.page_cache_bytes = options_.page_cache_bytes;
     plan.page_cache_path = context_.scratch_dir + "/pause-loop-" + std::to_string(getpid()) + "-pod-" + id;
     files_.push_back(plan.page_cache_path);
   }
@@ -261,7 +220,7 @@ Pod PauseLoopGenerator::create_pod() {
   }
   if (!error.empty()) throw std::runtime_error(kName + ": " + error);
   std::string operation = kStepNames[std::clamp<int32_t>(failure.step, 0, kNoReport)], what = operation;
-  if (failure.step == kSysctlOpen || failure.step == kSysctlIo) what += " " + sysctl_paths_.at(failure.index);
+  if (failure.step == kSysctlOpen || failure.step == kSysctlIo) what += " " + plan_.paths.at(failure.index);
   fail_with(operation, failure.err,
             kName + ": " + pod.name + ": " + what + ": " + (failure.err ? std::strerror(failure.err) : "child died"));
 }
@@ -271,7 +230,8 @@ void PauseLoopGenerator::teardown(Pod& pod) {
     // The pause pid cannot have been reaped (and reused) while its parent, the
     // sandbox, still runs; the sandbox is our child, so its pid stays ours.
     siginfo_t info{};
-    bool running = waitid(P_PID, static_cast<id_t>(pod.sandbox), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+    bool running =
+        waitid(P_PID, static_cast<id_t>(pod.sandbox), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
     // Killing PID 1 of the pid namespace ends the namespace; without its pid,
     // killing the sandbox fires the pause process's PDEATHSIG instead.
     if (running) kill(pod.pause > 0 ? pod.pause : pod.sandbox, SIGKILL);
@@ -295,7 +255,7 @@ void PauseLoopGenerator::advance_to(int64_t target, const TickFn& tick) {
     ++created_;
     live_.push_back(std::move(pod));
     // fail_fast has keep == 0: the pod just made goes at once.
-    while (static_cast<int64_t>(live_.size()) > keep_) {
+    while (static_cast<int64_t>(live_.size()) > options_.keep) {
       Pod old = std::move(live_.front());
       live_.pop_front();
       teardown(old);

@@ -23,6 +23,12 @@
 //                     net/ipv4/ip_unprivileged_port_start=0 and
 //                     net/ipv4/ping_group_range="0 2147483647" (containerd's
 //                     default pod sysctls)
+//   sysctl_proc       "pod" (default) or "host": do the sysctl I/O through the
+//                     pod's own fresh /proc, or through the /proc inherited
+//                     from the host before mounting it (what runc:[2:INIT]'s
+//                     Go runtime and dockerd's "exe" did in the seed). Only
+//                     "host" puts the per-netns dentries on the host's proc
+//                     superblock, i.e. in the hash chains host readers walk.
 //   page_cache_bytes  int >= 0, default 0: written by each pause process to a
 //                     file under scratch_dir (charged to the pod memcg; the
 //                     files stay until cleanup so removed memcgs stay dying)
