@@ -119,7 +119,9 @@ nlohmann::json run_speed(const nlohmann::json& job, const SweepEnvironment& env,
   const int rounds = job.value("rounds", 5);
   const nlohmann::json ops = job.value("ops", nlohmann::json{{"memcg", 1000}, {"netns", 200}, {"dentry", 200000}, {"pause", 100}});
   std::vector<std::string> wanted = job.value("families", std::vector<std::string>{});
-  nlohmann::json result = {{"status", "ok"}, {"error", nullptr}, {"rounds", rounds}, {"families", nlohmann::json::object()}};
+  // "points" stays empty: a speed record has no sweep, only rates.
+  nlohmann::json result = {{"status", "ok"}, {"error", nullptr}, {"rounds", rounds},
+                           {"families", nlohmann::json::object()}, {"points", nlohmann::json::array()}};
   for (const Family& family : families(env)) {
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), family.name) == wanted.end()) continue;
     int64_t per_round = std::max<int64_t>(1, ops.value(family.object, int64_t{100}) / rounds);

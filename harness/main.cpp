@@ -23,7 +23,7 @@ void add_vm_options(CLI::App* cmd, kreg::RunOptions& run) {
   cmd->add_option("--append", run.append, "extra guest kernel command line, e.g. cgroup.memory=nokmem");
   cmd->add_option("--samples", run.samples, "latency samples per metric and point");
   cmd->add_option("--vcpus", run.vcpus, "guest vCPUs")->capture_default_str();
-  cmd->add_option("--memory", run.memory_mib, "guest memory in MiB")->capture_default_str();
+  cmd->add_option("--memory", run.memory_mib, "guest memory in MiB (default: sized from the jobs)");
   cmd->add_option("--timeout", run.timeout_s, "seconds before the VM is killed")->capture_default_str();
   cmd->add_option("--hello-timeout", run.hello_timeout_s, "seconds to wait for the guest agent's hello")
       ->capture_default_str();

@@ -12,6 +12,7 @@
 #include "harness/progress.hpp"
 #include "harness/result_store.hpp"
 #include "harness/run_local_command.hpp"
+#include "harness/vm_sizing.hpp"
 #include "vm/accelerator.hpp"
 #include "vm/guest_image.hpp"
 #include "vm/kernel_fetch.hpp"
@@ -84,7 +85,7 @@ int run_command(const RunOptions& options) {
     check_run_id_free(options.results_root, run_id);
     return run_local_command(options, jobs, run_id, g_last_run_dir);
   }
-  if (options.vcpus < 1 || options.memory_mib < 128)
+  if (options.vcpus < 1 || (options.memory_mib != 0 && options.memory_mib < 128))
     throw KregError("--vcpus must be >= 1 and --memory >= 128 MiB");
   auto qemu = find_program(options.qemu);
   if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
@@ -114,7 +115,7 @@ int run_command(const RunOptions& options) {
   spec.qemu_log = vm_dir + "/qemu.log";
   spec.accelerator = accel.accelerator;
   spec.vcpus = options.vcpus;
-  spec.memory_mib = options.memory_mib;
+  spec.memory_mib = options.memory_mib > 0 ? options.memory_mib : estimate_vm_memory_mib(jobs, host_memory_limit_mib());
   spec.timeout_s = options.timeout_s;
   spec.hello_timeout_s = options.hello_timeout_s;
   spec.extra_append = options.append;

@@ -23,7 +23,7 @@ struct RunOptions {
   int64_t page_cache_bytes = -1;
   int samples = 0;
   int vcpus = 2;
-  int memory_mib = 1024;
+  int memory_mib = 0;             // 0 = sized from the jobs (harness/vm_sizing.hpp)
   int disk_mib = 2048;            // ext4 scratch disk, when a job asks for page cache on ext4
   double timeout_s = 1800;
   double hello_timeout_s = 120;

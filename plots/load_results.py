@@ -53,8 +53,22 @@ def load_run(run_dir):
         if not all(isinstance(p, dict) for p in record["points"]):
             raise RunDirError(f'{path} (in run {run_dir}) has a "points" entry that is not an object; {fix}')
         record["_file"] = os.path.basename(path)
+        _normalise(record)
         records.append(record)
     return run, records
+
+
+def _normalise(record):
+    """Sweep records name the x "created" and keep generator parameters under
+    job.params; the memcg plots read "churned" and flat job keys."""
+    job = record.get("job")
+    if isinstance(job, dict) and isinstance(job.get("params"), dict):
+        for key, value in job["params"].items():
+            job.setdefault(key, value)
+    if record.get("object") == "memcgs":
+        for point in record["points"]:
+            if "churned" not in point and isinstance(point.get("created"), (int, float)):
+                point["churned"] = point["created"]
 
 
 def release(record):
