@@ -1,6 +1,7 @@
 #include "scenarios/cgroup_lib.hpp"
 
 #include <cstring>
+#include <fstream>
 
 #include "scenarios/generator.hpp"
 
@@ -97,14 +98,43 @@ void write_pid_fast(const std::string& dir, pid_t pid) {
   if (err != 0) throw GeneratorError("attach", err, "cannot move pid " + text + " into " + dir + ": " + std::strerror(err));
 }
 
+void enable_subtree_controllers(const std::string& mount, const std::string& path,
+                                const std::vector<std::string>& controllers) {
+  if (access((mount + "/cgroup.controllers").c_str(), F_OK) != 0) return;  // v1
+  std::string text;
+  for (const auto& c : controllers) text += (text.empty() ? "+" : " +") + c;
+  std::string dir = mount;
+  for (size_t start = 0;;) {
+    std::string file = dir + "/cgroup.subtree_control";
+    int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      int err = errno;
+      if (fd >= 0) close(fd);
+      throw std::runtime_error("cannot enable " + text + " in " + file + ": " + std::strerror(err));
+    }
+    close(fd);
+    if (start >= path.size()) break;
+    size_t slash = path.find('/', start);
+    dir = mount + "/" + path.substr(0, slash);
+    start = slash == std::string::npos ? path.size() : slash + 1;
+  }
+}
+
 std::string current_cgroup_path(const std::string& controller) {
-  ensure_libcgroup_initialised();
-  char* path = nullptr;
-  if (int rc = cgroup_get_current_controller_path(getpid(), controller.c_str(), &path); rc != 0 || !path)
-    fail("cannot find the current", controller, rc);
-  std::string out = path;
-  std::free(path);
-  return out;
+  // /proc/self/cgroup rather than libcgroup: its lookup fails on a cgroup2
+  // hierarchy ("N:memory:/path" on v1, "0::/path" on v2).
+  std::ifstream in("/proc/self/cgroup");
+  std::string unified;
+  for (std::string line; std::getline(in, line);) {
+    size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::string controllers = "," + line.substr(first + 1, second - first - 1) + ",";
+    std::string path = line.substr(second + 1);
+    if (controllers == ",,") unified = path;
+    if (controllers.find("," + controller + ",") != std::string::npos) return path;
+  }
+  if (!unified.empty()) return unified;
+  throw std::runtime_error("cannot find this process's " + controller + " cgroup in /proc/self/cgroup");
 }
 
 }  // namespace kreg

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace kreg {
 
@@ -48,6 +49,14 @@ void delete_cgroup(cgroup* cg);
 // throw GeneratorError with the kernel's errno (ENOSPC at the ID limit).
 void mkdir_cgroup_fast(const std::string& dir);
 void write_pid_fast(const std::string& dir, pid_t pid);
+
+// cgroup v2 only: writes "+memory" (etc.) into cgroup.subtree_control of the
+// hierarchy root and of every cgroup down to and including `path`, so that
+// children created under `path` get those controllers. Without it a child
+// of a v2 cgroup is no memcg at all and its page cache is charged to an
+// ancestor (libcgroup 2.0.2 does not do this on create). No-op on v1.
+void enable_subtree_controllers(const std::string& mount, const std::string& path,
+                                const std::vector<std::string>& controllers);
 
 // The calling process's cgroup path for `controller` ("/" for the root), so
 // a process that moved itself can go home again.

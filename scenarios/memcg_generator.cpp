@@ -59,6 +59,7 @@ class MemcgGenerator : public Generator {
       throw std::invalid_argument(std::string(kName) + ": cgroup_mode " + mode_ + " asked, but the memory controller is on a " +
                                   (on_v2 ? "v2" : "v1") + " hierarchy at " + mount_);
     create_cgroup(make_cgroup(parent_, "memory").get());
+    enable_subtree_controllers(mount_, parent_, {"memory"});
     if (fast_) {
       original_ = current_cgroup_path("memory");
       // A leaf of our own to wait in between cgroups (v2 forbids tasks in

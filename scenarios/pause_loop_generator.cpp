@@ -117,6 +117,7 @@ PauseLoopGenerator::PauseLoopGenerator(const nlohmann::json& params, const Gener
       }
   }
   create_cgroup(memory_and_pids(base_).get());
+  enable_subtree_controllers(memory_, base_, {"memory", "pids"});
   if (options_.page_cache_bytes > 0) std::filesystem::create_directories(context_.scratch_dir);
 }
 
