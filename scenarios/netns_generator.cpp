@@ -63,6 +63,11 @@ bool write_all(int fd, const void* buf, size_t n) {
   return true;
 }
 
+[[noreturn]] void fail_exit(int wfd, Report r) {
+  write_all(wfd, &r, sizeof r);
+  _exit(1);
+}
+
 // The child's whole life. We are a fork of a possibly multi-threaded
 // process: only async-signal-safe calls, nothing that allocates.
 [[noreturn]] void child_body(int wfd, bool live, pid_t parent, const char* const* paths, size_t n) {
@@ -77,11 +82,7 @@ bool write_all(int fd, const void* buf, size_t n) {
 
   Report r;
   if (live) {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
-      r = {kPrctl, errno, 0};
-      write_all(wfd, &r, sizeof r);
-      _exit(1);
-    }
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail_exit(wfd, {kPrctl, errno, 0});
     // The parent may have died before the prctl: then nobody would kill us.
     if (getppid() != parent) _exit(1);
     // A held child must not keep the parent's other fds (pipes whose readers
@@ -89,11 +90,7 @@ bool write_all(int fd, const void* buf, size_t n) {
     if (wfd > 3) close_range(3, wfd - 1, 0);
     close_range(wfd + 1, ~0U, 0);
   }
-  if (unshare(CLONE_NEWNET) != 0) {
-    r = {kUnshare, errno, 0};
-    write_all(wfd, &r, sizeof r);
-    _exit(1);
-  }
+  if (unshare(CLONE_NEWNET) != 0) fail_exit(wfd, {kUnshare, errno, 0});
   // open()+read() as runc does: the lookup instantiates this netns' dentries.
   char buf[64];
   for (size_t i = 0; i < n; ++i) {
@@ -101,10 +98,7 @@ bool write_all(int fd, const void* buf, size_t n) {
     if (fd < 0) r = {kOpen, errno, static_cast<int>(i)};
     else if (read(fd, buf, sizeof buf) < 0) r = {kRead, errno, static_cast<int>(i)};
     if (fd >= 0) close(fd);
-    if (r.stage != kDone) {
-      write_all(wfd, &r, sizeof r);
-      _exit(1);
-    }
+    if (r.stage != kDone) fail_exit(wfd, r);
   }
   write_all(wfd, &r, sizeof r);
   if (!live) _exit(0);

@@ -65,8 +65,17 @@ TEST_F(DentryNegativeTest, LookupLeavesNegativeDentries) {
   EXPECT_EQ(after["negative_names_created"], 20000);
   ASSERT_TRUE(counter(after, "dentry_nr_dentry"));
   if (auto b = counter(before, "dentry_nr_negative")) {
-    // 20,000 new negatives; 5,000 of slack for reclaim and other processes.
-    EXPECT_GE(*counter(after, "dentry_nr_negative") - *b, 15000) << before << " -> " << after;
+    // 20,000 new negatives; 5,000 of slack. dentry-state is global: host
+    // memory pressure can shrink the dcache under the test, so a fresh
+    // directory gets up to two more tries. No negatives at all fails all three.
+    int64_t grown = *counter(after, "dentry_nr_negative") - *b;
+    for (int retry = 0; retry < 2 && grown < 15000; ++retry) {
+      auto again = make_dentry_negative_generator({{"mode", "lookup"}, {"dir", "retry" + std::to_string(retry)}}, ctx_);
+      const auto b2 = again->measure();
+      again->advance_to(20000, {});
+      grown = *counter(again->measure(), "dentry_nr_negative") - *counter(b2, "dentry_nr_negative");
+    }
+    EXPECT_GE(grown, 15000) << before << " -> " << after;
   }
   const std::string dir = ctx_.scratch_dir + "/dentry-negative";
   const double ns = kreg::time_negative_lookup_ns(dir, 1001);
@@ -82,8 +91,14 @@ TEST_F(DentryNegativeTest, CreateUnlinkLeavesEmptyDirAndMoreDentries) {
   const auto after = gen->measure();
   EXPECT_EQ(gen->created(), 5000);
   EXPECT_TRUE(fs::is_empty(ctx_.scratch_dir + "/cu"));
-  EXPECT_GE(*counter(after, "dentry_nr_dentry") - *counter(before, "dentry_nr_dentry"), 3500)
-      << before << " -> " << after;
+  int64_t grown = *counter(after, "dentry_nr_dentry") - *counter(before, "dentry_nr_dentry");
+  for (int retry = 0; retry < 2 && grown < 3500; ++retry) {  // global counter: see the lookup test
+    auto again = make_dentry_negative_generator({{"mode", "create-unlink"}, {"dir", "cu" + std::to_string(retry)}}, ctx_);
+    const auto b2 = again->measure();
+    again->advance_to(5000, {});
+    grown = *counter(again->measure(), "dentry_nr_dentry") - *counter(b2, "dentry_nr_dentry");
+  }
+  EXPECT_GE(grown, 3500) << before << " -> " << after;
 }
 
 TEST_F(DentryNegativeTest, BothAlternatesAndStaysEmpty) {

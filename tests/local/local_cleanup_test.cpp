@@ -37,8 +37,12 @@ std::set<std::string> local_leftovers() {
 
 // Field `n` (1-based) of /proc/<pid>/stat, after the command name.
 long stat_field(pid_t pid, int n) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  try {
+    text = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+  } catch (const std::exception&) {
+    return -1;  // the process exited while we looked
+  }
   size_t close = text.rfind(')');
   if (close == std::string::npos) return -1;
   std::istringstream rest(text.substr(close + 2));
@@ -110,11 +114,11 @@ TEST(LocalCleanup, SigintMidChurnRemovesCgroupsAndScratch) {
   auto before = local_leftovers();
   Kreg k({"scenario", "memcg-churn", "-n", "1000000"});
   std::string ours = mem + "/kreg-local-" + std::to_string(k.pid);
-  // Churned memcgs are removed at once (that is the point); wait for the
-  // parent and then for the kernel's memcg count to grow.
-  auto memcgs = [] { return parse_proc_cgroups(read_text_file("/proc/cgroups"))["memory"].num_cgroups; };
-  int64_t start = memcgs();
-  ASSERT_TRUE(eventually([&] { return fs::exists(ours + "/memcg-churn") && memcgs() > start + 20; })) << k.err();
+  // Churned memcgs are removed at once (that is the point), so wait for
+  // their parent, then let the churn run for a moment. (The global memcg
+  // count is no signal here: earlier runs' dying memcgs are being freed.)
+  ASSERT_TRUE(eventually([&] { return fs::exists(ours + "/memcg-churn"); })) << k.err();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   kill(k.pid, SIGINT);
   EXPECT_EQ(k.wait(), 130) << k.err();
   EXPECT_NE(k.err().find("interrupted"), std::string::npos) << k.err();
