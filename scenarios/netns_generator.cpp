@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -123,7 +124,7 @@ class NetnsGenerator : public Generator {
   void advance_to(int64_t target, const TickFn& tick) override {
     // No reallocation inside the loop: a SIGINT-path cleanup() then always
     // sees a consistent held_.
-    if (live_ && target > created_) held_.reserve(static_cast<size_t>(target));
+    if (live_ && target > created_) held_.reserve(static_cast<size_t>(std::min<int64_t>(target, 1 << 22)));
     while (created_ < target) {
       create_one();
       ++created_;
@@ -202,7 +203,7 @@ class NetnsGenerator : public Generator {
     if (live_ && !held_.empty() && held_.back() == pid) held_.pop_back();  // unless a cleanup() came first
     if (got == static_cast<ssize_t>(sizeof r) && r.stage == kDone) return;  // dead mode: done
     if (got != static_cast<ssize_t>(sizeof r))
-      throw GeneratorError("fork", ECHILD,
+      throw GeneratorError("child", ECHILD,
                            std::string(kName) + ": child died without reporting (wait status " +
                                std::to_string(status) + ") after " + std::to_string(created_) + " namespaces");
     std::string after = " after " + std::to_string(created_) + " namespaces: " + std::strerror(r.err);

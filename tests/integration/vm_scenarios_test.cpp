@@ -49,8 +49,9 @@ TEST(VmScenarios, NegativeDentriesOnTheExt4ScratchDisk) {
             19000);
 }
 
-TEST(VmScenarios, Ext4PageCacheKeepsMemcgsDying) {
-  auto s = scenario({"memcg-churn", "-p", "page_cache=ext4", "-n", "100"});
+TEST(VmScenarios, Ext4PageCacheKeepsMemcgsDyingWithTwoWorkers) {
+  auto s = scenario({"memcg-churn", "-p", "page_cache=ext4", "-p", "workers=2", "-p", "kobjects=10", "-n", "100"});
+  EXPECT_EQ(s["created"], 100);
   EXPECT_EQ(s["status"], "ok") << s["error"].dump();
   EXPECT_GE(s["measured"]["memcg_dying"].get<int64_t>(), 95);
 }
