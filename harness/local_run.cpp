@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +82,27 @@ void remove_tree(const fs::path& dir, std::vector<std::string>& removed) {
 
 }  // namespace
 
+void remove_stale_local_subtrees() {
+  // kreg-local-<pid> cgroups and /tmp/kreg-local-<pid>-* scratch directories
+  // are kreg's by name; one whose kreg is gone was left by a kreg that was
+  // SIGKILLed before it could clean up.
+  auto stale = [](const fs::path& p) {
+    std::string name = p.filename();
+    if (name.rfind("kreg-local-", 0) != 0) return false;
+    pid_t owner = std::atoi(name.c_str() + 11);
+    return owner > 0 && kill(owner, 0) != 0 && errno == ESRCH;
+  };
+  std::error_code ec;
+  for (const std::string& mount : cgroup_mounts()) {
+    for (const auto& entry : fs::directory_iterator(mount, ec)) {
+      std::vector<std::string> removed;
+      if (entry.is_directory(ec) && stale(entry.path())) remove_tree(entry.path(), removed);
+    }
+  }
+  for (const auto& entry : fs::directory_iterator("/tmp", ec))
+    if (entry.is_directory(ec) && stale(entry.path())) fs::remove_all(entry.path(), ec);
+}
+
 std::vector<std::string> remove_cgroup_subtrees(const std::string& cgroup_root) {
   std::vector<std::string> removed;
   for (const std::string& mount : cgroup_mounts()) {
@@ -96,9 +118,11 @@ nlohmann::json run_jobs_locally(const nlohmann::json& jobs, nlohmann::json& part
   SweepEnvironment env;
   env.context.local = true;
   env.context.cgroup_root = "kreg-local-" + std::to_string(getpid());
-  char tmpl[] = "/tmp/kreg-local-XXXXXX";
-  if (!mkdtemp(tmpl)) throw KregError(std::string("cannot create a scratch directory in /tmp: ") + std::strerror(errno));
-  env.context.scratch_dir = tmpl;
+  std::string tmpl_text = "/tmp/kreg-local-" + std::to_string(getpid()) + "-XXXXXX";
+  std::vector<char> tmpl(tmpl_text.begin(), tmpl_text.end());
+  tmpl.push_back('\0');
+  if (!mkdtemp(tmpl.data())) throw KregError(std::string("cannot create a scratch directory in /tmp: ") + std::strerror(errno));
+  env.context.scratch_dir = tmpl.data();
   fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
   env.statbench = (bin / "kreg-statbench").string();
   env.raw_dir = (bin / "raw").string();
@@ -111,10 +135,16 @@ nlohmann::json run_jobs_locally(const nlohmann::json& jobs, nlohmann::json& part
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  remove_stale_local_subtrees();
+  const pid_t parent = getpid();
   pid_t worker = fork();
   if (worker < 0) throw KregError(std::string("fork: ") + std::strerror(errno));
   if (worker == 0) {
     setpgid(0, 0);  // its own group: kreg can kill everything it started at once
+    // If kreg itself is killed (SIGKILL leaves it no chance to clean up), the
+    // worker must not churn on alone; its own children die with it likewise.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
     close(fds[0]);
     worker_main(jobs, env, fds[1]);
   }

@@ -17,6 +17,10 @@ namespace kreg {
 // caller through `partial_records`).
 nlohmann::json run_jobs_locally(const nlohmann::json& jobs, nlohmann::json& partial_records);
 
+// Removes kreg-local-<pid> subtrees whose kreg process no longer exists
+// (left by a kreg that was SIGKILLed). Called before every local run.
+void remove_stale_local_subtrees();
+
 // Removes <mount>/<cgroup_root> in every cgroup hierarchy, killing the
 // processes left in it first; returns the directories removed. Exposed for tests.
 std::vector<std::string> remove_cgroup_subtrees(const std::string& cgroup_root);

@@ -69,9 +69,11 @@ struct Kreg {
     args.insert(args.end(), {"--local", "--results", dir});
     pid = spawn_process(args, {"", dir + ".out", dir + ".err", true});
   }
+  bool waited = false;
   int wait() {
     int status = 0;
     waitpid(pid, &status, 0);
+    waited = true;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   std::string err() {
@@ -79,6 +81,10 @@ struct Kreg {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
   ~Kreg() {
+    if (!waited) {  // a failed assertion returned early: never leave kreg running
+      kill(pid, SIGINT);
+      wait();
+    }
     std::error_code ec;
     fs::remove_all(dir, ec);
     fs::remove(dir + ".out", ec);
@@ -157,6 +163,30 @@ TEST(LocalCleanup, WorkerKilledMidLoopIsReportedAndCleanedUp) {
   kill(worker, SIGKILL);
   EXPECT_EQ(k.wait(), 2) << k.err();
   EXPECT_NE(k.err().find("worker died"), std::string::npos) << k.err();
+  EXPECT_EQ(local_leftovers(), before);
+}
+
+TEST(LocalCleanup, SigkilledKregTakesItsWorkerAlongAndTheNextRunSweepsUp) {
+  auto before = local_leftovers();
+  pid_t worker = 0, killed = 0;
+  {
+    Kreg k({"scenario", "memcg-churn", "-n", "1000000"});
+    killed = k.pid;
+    ASSERT_TRUE(eventually([&] {
+      auto w = processes_where([&](pid_t p) { return stat_field(p, 4) == k.pid && stat_field(p, 5) == p; });
+      if (!w.empty()) worker = w.front();
+      return worker > 0;
+    }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    kill(k.pid, SIGKILL);  // no chance to clean up
+    EXPECT_EQ(k.wait(), 128 + SIGKILL);
+  }
+  EXPECT_TRUE(eventually([&] { return kill(worker, 0) != 0; })) << "the worker churns on without kreg";
+  EXPECT_NE(local_leftovers(), before) << "nothing left to sweep: the test proves nothing";
+  Kreg next({"scenario", "memcg-churn", "-n", "5"});
+  EXPECT_EQ(next.wait(), 0) << next.err();
+  for (const auto& left : local_leftovers())
+    EXPECT_EQ(left.find("kreg-local-" + std::to_string(killed)), std::string::npos) << left << " was not swept";
   EXPECT_EQ(local_leftovers(), before);
 }
 
