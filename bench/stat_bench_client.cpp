@@ -6,6 +6,34 @@
 
 namespace kreg {
 
+std::string sanitize_gbench_json(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size()) out.push_back(text[++i]);
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool matched = false;
+    for (const char* word : {"-Infinity", "Infinity", "-NaN", "NaN", "-inf", "inf", "-nan", "nan"}) {
+      size_t n = std::char_traits<char>::length(word);
+      if (text.compare(i, n, word) == 0) {
+        out += "null";
+        i += n - 1;
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) out.push_back(c);
+  }
+  return out;
+}
+
 StatReadResult distributions_from_gbench(const nlohmann::json& gbench) {
   StatReadResult result;
   result.gbench = gbench;
@@ -23,7 +51,7 @@ StatReadResult distributions_from_gbench(const nlohmann::json& gbench) {
     if (bm.value("time_unit", "ns") != "ns") throw std::runtime_error("kreg-statbench must report ns");
     std::string aggregate = bm.value("aggregate_name", "");
     for (const auto& [name, field] : kAggregates) {
-      if (aggregate == name) {
+      if (aggregate == name && bm.at("real_time").is_number()) {
         result.metrics[metric][field] = bm.at("real_time").get<double>();
         result.metrics[metric]["samples"] = bm.value("repetitions", 0);
       }
@@ -42,9 +70,14 @@ StatReadResult run_stat_bench(const StatReadRequest& request) {
   argv.insert(argv.end(), {"--samples", std::to_string(request.samples), "--warmup",
                            std::to_string(request.warmup), "--benchmark_format=json"});
   std::string text = exec_capture(argv, helper_environment());
-  nlohmann::json gbench = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (gbench.is_discarded())
-    throw std::runtime_error("kreg-statbench printed no JSON (" + std::to_string(text.size()) + " bytes)");
+  nlohmann::json gbench;
+  try {
+    gbench = nlohmann::json::parse(sanitize_gbench_json(text));
+  } catch (const nlohmann::json::parse_error& e) {
+    size_t at = e.byte > 60 ? e.byte - 60 : 0;
+    throw std::runtime_error("kreg-statbench printed no valid JSON (" + std::to_string(text.size()) + " bytes; " +
+                             e.what() + " near: " + text.substr(at, 120) + ")");
+  }
   StatReadResult result = distributions_from_gbench(gbench);
   for (const auto& [name, path] : request.files)
     if (result.metrics.contains(name)) result.metrics[name]["path"] = path;

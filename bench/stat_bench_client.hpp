@@ -25,6 +25,11 @@ struct StatReadResult {
 // Throws std::runtime_error if the binary cannot run or prints no JSON.
 StatReadResult run_stat_bench(const StatReadRequest& request);
 
+// Google Benchmark's JSON reporter prints NaN and Infinity as bare words
+// (e.g. a coefficient of variation over a zero mean), which is not JSON.
+// Outside strings they become null; everything else is left as printed.
+std::string sanitize_gbench_json(const std::string& text);
+
 // Pure conversion of Google Benchmark JSON (aggregates min/median/p90/p99/max/mean)
 // into kreg metrics; exposed for unit tests.
 StatReadResult distributions_from_gbench(const nlohmann::json& gbench);

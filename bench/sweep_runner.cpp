@@ -80,7 +80,8 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
   bench.samples = job.value("samples", 200);
   bench.warmup = job.value("warmup", 10);
 
-  nlohmann::json record = {{"status", "ok"}, {"error", nullptr}, {"points", nlohmann::json::array()}};
+  nlohmann::json record = {{"status", "ok"}, {"error", nullptr}, {"points", nlohmann::json::array()},
+                           {"warnings", nlohmann::json::array()}};
   record["counters_before"] = read_kernel_counters();
   auto generator = make_generator(job.at("scenario"), job.value("params", nlohmann::json::object()), env.context);
   record["object"] = generator->object_name();
@@ -109,10 +110,17 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
             point["skipped"][r.metric] = r.path + ": " + std::strerror(errno) + " (not offered by this kernel/mode)";
         }
         if (!bench.files.empty()) {
-          StatReadResult reads = run_stat_bench(bench);
-          point["metrics"] = reads.metrics;
-          for (const auto& [metric, reason] : reads.skipped.items()) point["skipped"][metric] = reason;
-          point["gbench"] = reads.gbench;
+          // A benchmark that fails at one point costs that point's latency
+          // figures, not the sweep: the counts above are measured already.
+          try {
+            StatReadResult reads = run_stat_bench(bench);
+            point["metrics"] = reads.metrics;
+            for (const auto& [metric, reason] : reads.skipped.items()) point["skipped"][metric] = reason;
+            point["gbench"] = reads.gbench;
+          } catch (const std::exception& e) {
+            point["bench_error"] = e.what();
+            record["warnings"].push_back("point " + std::to_string(targets[i]) + ": " + e.what());
+          }
         }
         bench.files.clear();
       }

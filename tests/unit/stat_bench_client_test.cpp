@@ -50,5 +50,17 @@ TEST(StatBenchClient, NonNanosecondUnitIsRejected) {
   EXPECT_THROW(distributions_from_gbench(gb), std::runtime_error);
 }
 
+TEST(StatBenchClient, BareNanAndInfinityBecomeNullOutsideStrings) {
+  std::string printed = R"({"context": {"executable": "/x/NaN-Infinity", "load_avg": [NaN, -Infinity, 0.5]},)"
+                        R"( "benchmarks": [{"name": "a", "cv": NaN, "real_time": 1.5e+04}]})";
+  nlohmann::json j = nlohmann::json::parse(sanitize_gbench_json(printed));
+  EXPECT_EQ(j["context"]["executable"], "/x/NaN-Infinity");  // strings untouched
+  EXPECT_TRUE(j["context"]["load_avg"][0].is_null());
+  EXPECT_TRUE(j["context"]["load_avg"][1].is_null());
+  EXPECT_EQ(j["context"]["load_avg"][2], 0.5);
+  EXPECT_TRUE(j["benchmarks"][0]["cv"].is_null());
+  EXPECT_EQ(j["benchmarks"][0]["real_time"], 1.5e4);
+}
+
 }  // namespace
 }  // namespace kreg
