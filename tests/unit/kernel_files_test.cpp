@@ -36,6 +36,10 @@ struct Fixture {
   int64_t kubepods_dying;  // v2 kubepods cgroup.stat nr_dying_descendants
 };
 
+// gtest prints a parameter it cannot format as raw bytes, which ctest then
+// shows in every test name; the folder says it all.
+void PrintTo(const Fixture& f, std::ostream* os) { *os << f.dir; }
+
 // clang-format off
 const Fixture kFixtures[] = {
   {"5.10.0-32-cloud-amd64-v1",      1, true,  13, 53, 1, 8706,  57, 50, 12436, 872, 1002224, 7299072, 135168, 946176,  -1},
