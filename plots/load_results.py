@@ -102,7 +102,7 @@ def metrics(point):
 def is_memcg_dying(record):
     """A record whose points can go on the memcg plots (x = dying memcgs)."""
     scenario = (record.get("job") or {}).get("scenario")
-    if scenario is not None and scenario != "memcg-dying":
+    if scenario is not None and scenario not in ("memcg-churn", "memcg-dying"):
         return False
     return any(measured(p, "memcg_dying") is not None for p in record["points"])
 

@@ -62,6 +62,10 @@ def main(argv=None):
     run_id = run.get("run_id") or next((r.get("run_id") for r in records if r.get("run_id")),
                                        os.path.basename(os.path.normpath(args.run_dir)))
     series_list = build_series(records)
+    if not series_list and any(r["points"] for r in records):
+        # Records with points but nothing the memcg plots understand: say so
+        # rather than draw empty axes silently.
+        print("report.py: warning: no memcg-churn series to plot in " + args.run_dir, file=sys.stderr)
     plots = [(LATENCY_FILE, "Stat-file read latency vs dying memcgs", plot_latency),
              (DYING_FILE, "Dying memcgs vs memcgs churned", plot_dying_vs_churned),
              (KMEM_FILE, "Kernel memory (Slab, SUnreclaim, Percpu) vs dying memcgs", plot_kernel_memory)]

@@ -116,6 +116,7 @@ TEST_F(VmSmoke, ReportRendersPlotsAndSummary) {
   ASSERT_EQ(run_->exit_code, 0) << run_->err;
   CapturedRun report = run_kreg({"report", run_dir()});
   ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_EQ(report.err.find("warning"), std::string::npos) << report.err;
   std::string summary_path = run_dir() + "/report/summary.md";
   ASSERT_TRUE(std::filesystem::exists(summary_path));
   std::ifstream in(summary_path);

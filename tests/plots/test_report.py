@@ -31,8 +31,11 @@ KERNEL = {
     "release": "6.1.0-56-cloud-amd64", "source": "debian:bookworm linux-image-6.1.0-*-cloud-amd64-unsigned (newest)",
     "version": "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)",
 }
-JOB = {"cgroup_mode": "v1", "job_id": "memcg-dying/v1/tmpfs-4096", "page_cache": "tmpfs",
-       "page_cache_bytes": 4096, "samples": 30, "scenario": "memcg-dying", "targets": [0, 50, 100, 200], "warmup": 3}
+# The shape kreg writes today: generator parameters under "params", the
+# sweep's x as "created", the object named by the record.
+JOB = {"cgroup_mode": "v1", "job_id": "memcg-churn/v1/tmpfs-4096",
+       "params": {"cgroup_mode": "v1", "page_cache": "tmpfs", "page_cache_bytes": 4096},
+       "samples": 30, "scenario": "memcg-churn", "targets": [0, 50, 100, 200], "warmup": 3}
 # (target, churned, dying, num_cgroups): at 200 some memcgs were freed, so dying < churned.
 SWEEP = [(0, 0, 0, 2), (50, 50, 50, 52), (100, 100, 97, 99), (200, 200, 150, 152)]
 KIB_PER_DYING = 20  # Slab + Percpu grow by exactly this per dying memcg
@@ -46,7 +49,7 @@ def metric(median_ns, path, bytes_read):
 
 def point(target, churned, dying, num_cgroups):
     return {
-        "churn_s": 0.2, "churned": churned, "target": target,
+        "step_s": 0.2, "created": churned, "target": target,
         "counters": {"meminfo_memfree_kb": 930808, "meminfo_percpu_kb": 512 + 4 * dying,
                      "meminfo_shmem_kb": 15912, "meminfo_slab_kb": 15232 + (KIB_PER_DYING - 4) * dying,
                      "meminfo_sunreclaim_kb": 6188 + 10 * dying},
@@ -67,6 +70,7 @@ def record(accelerator="tcg", release=None, sweep=SWEEP, status="ok", error=None
     return {
         "baseline": {"memcg_dying": 0, "memcg_dying_source": "proc_cgroups", "memcg_num_cgroups": 2, "memcg_visible": 2},
         "error": error, "job": copy.deepcopy(JOB), "job_id": JOB["job_id"], "job_s": 0.89, "kernel": kernel,
+        "object": "memcgs", "created": sweep[-1][1] if sweep else 0,
         "machine": dict(MACHINE, accelerator=accelerator), "points": [point(*p) for p in sweep],
         "run_id": "synthetic", "schema": "kreg.job", "schema_version": 1, "status": status,
         "timing": {"boot_to_hello_s": 2.5, "job_s": 0.89},
@@ -101,6 +105,8 @@ class ReportTest(unittest.TestCase):
     def report_ok(self):
         proc = self.report()
         self.assertEqual(proc.returncode, 0, f"report.py failed:\n{proc.stdout}\n{proc.stderr}")
+        # Records of today's shape must reach the plots, not empty axes.
+        self.assertNotIn("no memcg-churn series", proc.stderr)
         with open(os.path.join(self.out, "summary.md"), encoding="utf-8") as f:
             return proc, f.read()
 
@@ -125,7 +131,7 @@ class ReportTest(unittest.TestCase):
 
     def test_tcg_run_writes_pngs_and_summary(self):
         self.write("run.json", run_json())
-        self.write("jobs/memcg-dying__v1__tmpfs-4096.json", record())
+        self.write("jobs/memcg-churn__v1__tmpfs-4096.json", record())
         proc, summary = self.report_ok()
 
         listed = proc.stdout.split()
