@@ -7,6 +7,8 @@
 
 #include "bench/exec_capture.hpp"
 #include "scenarios/cgroup_lib.hpp"
+#include "scenarios/kernel_files.hpp"
+#include "scenarios/memcg_counts.hpp"
 
 namespace kreg {
 
@@ -143,6 +145,13 @@ nlohmann::json run_speed(const nlohmann::json& job, const SweepEnvironment& env,
     f["generator_vs_raw"] = f["generator"]["ops_per_s"].get<double>() / f["raw"]["ops_per_s"].get<double>();
     if (f.contains("bash")) f["generator_vs_bash"] = f["generator"]["ops_per_s"].get<double>() / f["bash"]["ops_per_s"].get<double>();
     result["families"][family.name] = f;
+  }
+  // fork() copies the page tables of every private page the forking process
+  // touched: the harness's own size is part of the fork ways' cost.
+  try {
+    auto status = parse_meminfo_kb(read_text_file("/proc/self/status"));
+    result["harness_rss_anon_kb"] = status.count("RssAnon") ? status["RssAnon"] : -1;
+  } catch (const std::exception&) {
   }
   // The two headline figures: the raw floors against the shell loop.
   const auto& fams = result["families"];
