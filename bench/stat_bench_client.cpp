@@ -63,9 +63,9 @@ StatReadResult distributions_from_gbench(const nlohmann::json& gbench) {
 
 StatReadResult run_stat_bench(const StatReadRequest& request) {
   std::vector<std::string> argv{request.binary};
-  for (const auto& [name, path] : request.files) {
-    argv.push_back("--read");
-    argv.push_back(name + "=" + path);
+  for (const StatRead& f : request.files) {
+    argv.push_back("--" + f.op);
+    argv.push_back(f.metric + "=" + f.path);
   }
   argv.insert(argv.end(), {"--samples", std::to_string(request.samples), "--warmup",
                            std::to_string(request.warmup), "--benchmark_format=json"});
@@ -79,8 +79,11 @@ StatReadResult run_stat_bench(const StatReadRequest& request) {
                              e.what() + " near: " + text.substr(at, 120) + ")");
   }
   StatReadResult result = distributions_from_gbench(gbench);
-  for (const auto& [name, path] : request.files)
-    if (result.metrics.contains(name)) result.metrics[name]["path"] = path;
+  for (const StatRead& f : request.files) {
+    if (!result.metrics.contains(f.metric)) continue;
+    result.metrics[f.metric]["path"] = f.path;
+    result.metrics[f.metric]["op"] = f.op;
+  }
   return result;
 }
 

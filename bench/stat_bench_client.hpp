@@ -3,6 +3,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+
+#include "scenarios/generator.hpp"
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,7 +13,7 @@ namespace kreg {
 
 struct StatReadRequest {
   std::string binary = "/kreg/bin/kreg-statbench";        // where the benchmark binary is
-  std::vector<std::pair<std::string, std::string>> files;  // metric name -> path
+  std::vector<StatRead> files;                             // metric, path, op
   int samples = 200;
   int warmup = 10;
 };

@@ -1,15 +1,19 @@
-// kreg-statbench: read latency of kernel stat files, one Google Benchmark per file.
+// kreg-statbench: latency of one operation on a kernel path, one Google
+// Benchmark per path.
 //
-//   kreg-statbench --read NAME=PATH [--read ...] [--samples N] [--warmup N]
+//   kreg-statbench (--read|--open|--stat) NAME=PATH [...] [--samples N] [--warmup N]
 //                  [--benchmark_format=json ...]
 //
-// One "read" is what a monitoring agent (kubelet, cAdvisor) does: open, read
-// to EOF in 64 KiB chunks, close. Each repetition times exactly one read with
+// --read is what a monitoring agent (kubelet, cAdvisor) does: open, read to
+// EOF in 64 KiB chunks, close. --open is open + close: the path walk, where a
+// long dcache hash chain (__d_lookup, proc_sys_compare) shows. --stat is the
+// path walk through stat(). Each repetition times exactly one operation with
 // CLOCK_MONOTONIC (manual time, so Google Benchmark's own loop is not in the
 // figure); the repetitions are the samples, and the distribution
 // (min/median/p90/p99/max) is computed as Google Benchmark statistics.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,8 +27,11 @@
 
 namespace {
 
+enum class Op { Read, Open, Stat };
+
 struct Target {
   std::string name, path;
+  Op op;
 };
 
 // Returns bytes read, or -1 with errno set.
@@ -48,17 +55,31 @@ long read_whole_file(const char* path) {
   return total;
 }
 
+// Bytes read (0 for open/stat), or -1 with errno set.
+long do_op(Op op, const char* path) {
+  if (op == Op::Read) return read_whole_file(path);
+  if (op == Op::Open) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
+  }
+  struct stat st;
+  return stat(path, &st) == 0 ? 0 : -1;
+}
+
 double now_seconds() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-void bm_read(benchmark::State& state, const std::string& path) {
+void bm_op(benchmark::State& state, const Target& target) {
+  const std::string& path = target.path;
   long bytes = 0;
   for (auto _ : state) {
     double start = now_seconds();
-    bytes = read_whole_file(path.c_str());
+    bytes = do_op(target.op, path.c_str());
     double elapsed = now_seconds() - start;
     if (bytes < 0) {
       state.SkipWithError((path + ": " + std::strerror(errno)).c_str());
@@ -79,7 +100,7 @@ double percentile(const std::vector<double>& v, double q) {
 }
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr, "kreg-statbench: %s (usage: --read NAME=PATH [--samples N] [--warmup N])\n",
+  std::fprintf(stderr, "kreg-statbench: %s (usage: (--read|--open|--stat) NAME=PATH [--samples N] [--warmup N])\n",
                why);
   std::exit(2);
 }
@@ -96,11 +117,12 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value for " + arg).c_str());
       return argv[++i];
     };
-    if (arg == "--read") {
+    if (arg == "--read" || arg == "--open" || arg == "--stat") {
       std::string spec = value();
       size_t eq = spec.find('=');
-      if (eq == std::string::npos || eq == 0) usage("--read takes NAME=PATH");
-      targets.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+      if (eq == std::string::npos || eq == 0) usage((arg + " takes NAME=PATH").c_str());
+      Op op = arg == "--read" ? Op::Read : arg == "--open" ? Op::Open : Op::Stat;
+      targets.push_back({spec.substr(0, eq), spec.substr(eq + 1), op});
     } else if (arg == "--samples") {
       samples = std::atoi(value().c_str());
     } else if (arg == "--warmup") {
@@ -115,8 +137,8 @@ int main(int argc, char** argv) {
   for (const Target& t : targets) {
     // Warm-up reads populate the dentry/inode caches and fault in the code
     // path, so the first sample is not a cold-cache outlier.
-    for (int w = 0; w < warmup; ++w) read_whole_file(t.path.c_str());
-    benchmark::RegisterBenchmark(t.name.c_str(), bm_read, t.path)
+    for (int w = 0; w < warmup; ++w) do_op(t.op, t.path.c_str());
+    benchmark::RegisterBenchmark(t.name.c_str(), bm_op, t)
         ->Iterations(1)
         ->Repetitions(samples)
         ->UseManualTime()

@@ -105,7 +105,7 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
       if (latency) {
         for (const StatRead& r : generator->stat_reads()) {
           if (access(r.path.c_str(), R_OK) == 0)
-            bench.files.push_back({r.metric, r.path});
+            bench.files.push_back(r);
           else
             point["skipped"][r.metric] = r.path + ": " + std::strerror(errno) + " (not offered by this kernel/mode)";
         }

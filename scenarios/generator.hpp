@@ -38,10 +38,14 @@ struct GeneratorContext {
   bool local = false;                        // running on the host kernel
 };
 
-// A stat file a sweep reads at every point: metric name -> path.
+// A path a sweep times at every point. `op` is what one sample does:
+// "read" = open, read to EOF, close (a monitoring agent reading a stat file);
+// "open" = open + close (the path walk, where __d_lookup's chains show);
+// "stat" = stat() (the path walk without a file object).
 struct StatRead {
   std::string metric;
   std::string path;
+  std::string op = "read";
 };
 
 using TickFn = std::function<void(int64_t created)>;

@@ -143,10 +143,14 @@ class NetnsGenerator : public Generator {
   }
 
   std::vector<StatRead> stat_reads() const override {
+    // open() and stat() from init_net: the lookups that walk the chain.
     std::vector<StatRead> reads = {
-        {"sysctl_ipv6_disable_ipv6_open", "/proc/sys/net/ipv6/conf/all/disable_ipv6"},
-        {"sysctl_core_somaxconn_open", "/proc/sys/net/core/somaxconn"},
-        {"sysctl_ipv4_forwarding_open", "/proc/sys/net/ipv4/conf/all/forwarding"}};  // control: no netns opens it
+        {"sysctl_ipv6_disable_ipv6_open", "/proc/sys/net/ipv6/conf/all/disable_ipv6", "open"},
+        {"sysctl_core_somaxconn_open", "/proc/sys/net/core/somaxconn", "open"},
+        {"sysctl_ipv4_forwarding_open", "/proc/sys/net/ipv4/conf/all/forwarding", "open"},  // control: no netns opens it
+        {"sysctl_ipv6_disable_ipv6_stat", "/proc/sys/net/ipv6/conf/all/disable_ipv6", "stat"},
+        {"sysctl_core_somaxconn_stat", "/proc/sys/net/core/somaxconn", "stat"},
+        {"sysctl_ipv4_forwarding_stat", "/proc/sys/net/ipv4/conf/all/forwarding", "stat"}};
     // Non-default sysctls are timed too: theirs are the chains that grow.
     for (const auto& path : paths_) {
       bool known = false;
@@ -154,7 +158,7 @@ class NetnsGenerator : public Generator {
       if (known) continue;
       std::string metric = "sysctl_" + path.substr(std::strlen("/proc/sys/")) + "_open";
       for (char& ch : metric) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-      reads.push_back({metric, path});
+      reads.push_back({metric, path, "open"});
     }
     return reads;
   }

@@ -286,9 +286,9 @@ nlohmann::json PauseLoopGenerator::measure() const {
 }
 
 std::vector<StatRead> PauseLoopGenerator::stat_reads() const {
-  return {{"sysctl_ipv6_disable_ipv6_open", "/proc/sys/net/ipv6/conf/all/disable_ipv6"},
-          {"sysctl_core_somaxconn_open", "/proc/sys/net/core/somaxconn"},
-          {"sysctl_ipv4_forwarding_open", "/proc/sys/net/ipv4/conf/all/forwarding"},
+  return {{"sysctl_ipv6_disable_ipv6_open", "/proc/sys/net/ipv6/conf/all/disable_ipv6", "open"},
+          {"sysctl_core_somaxconn_open", "/proc/sys/net/core/somaxconn", "open"},
+          {"sysctl_ipv4_forwarding_open", "/proc/sys/net/ipv4/conf/all/forwarding", "open"},
           {"root_memory_stat_read", memory_ + "/memory.stat"}};
 }
 
