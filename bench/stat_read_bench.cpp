@@ -1,13 +1,15 @@
 // kreg-statbench: latency of one operation on a kernel path, one Google
 // Benchmark per path.
 //
-//   kreg-statbench (--read|--open|--stat) NAME=PATH [...] [--samples N] [--warmup N]
+//   kreg-statbench (--read|--open|--stat|--lookup|--noop) NAME=PATH [...] [--samples N] [--warmup N]
 //                  [--benchmark_format=json ...]
 //
 // --read is what a monitoring agent (kubelet, cAdvisor) does: open, read to
 // EOF in 64 KiB chunks, close. --open is open + close: the path walk, where a
 // long dcache hash chain (__d_lookup, proc_sys_compare) shows. --stat is the
-// path walk through stat(). Each repetition times exactly one operation with
+// path walk through stat(). --lookup is stat() of a name that must not
+// exist (ENOENT is the expected answer): a negative-dentry lookup. --noop
+// times nothing, so its figure is the timer's own overhead. Each repetition times exactly one operation with
 // CLOCK_MONOTONIC (manual time, so Google Benchmark's own loop is not in the
 // figure); the repetitions are the samples, and the distribution
 // (min/median/p90/p99/max) is computed as Google Benchmark statistics.
@@ -27,7 +29,7 @@
 
 namespace {
 
-enum class Op { Read, Open, Stat };
+enum class Op { Read, Open, Stat, Lookup, Noop };
 
 struct Target {
   std::string name, path;
@@ -64,7 +66,15 @@ long do_op(Op op, const char* path) {
     close(fd);
     return 0;
   }
+  if (op == Op::Noop) return 0;
   struct stat st;
+  if (op == Op::Lookup) {
+    if (stat(path, &st) == 0) {
+      errno = EEXIST;  // a lookup benchmark on a name that exists measures the wrong thing
+      return -1;
+    }
+    return errno == ENOENT ? 0 : -1;
+  }
   return stat(path, &st) == 0 ? 0 : -1;
 }
 
@@ -100,7 +110,7 @@ double percentile(const std::vector<double>& v, double q) {
 }
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr, "kreg-statbench: %s (usage: (--read|--open|--stat) NAME=PATH [--samples N] [--warmup N])\n",
+  std::fprintf(stderr, "kreg-statbench: %s (usage: (--read|--open|--stat|--lookup|--noop) NAME=PATH [--samples N] [--warmup N])\n",
                why);
   std::exit(2);
 }
@@ -117,11 +127,15 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value for " + arg).c_str());
       return argv[++i];
     };
-    if (arg == "--read" || arg == "--open" || arg == "--stat") {
+    if (arg == "--read" || arg == "--open" || arg == "--stat" || arg == "--lookup" || arg == "--noop") {
       std::string spec = value();
       size_t eq = spec.find('=');
       if (eq == std::string::npos || eq == 0) usage((arg + " takes NAME=PATH").c_str());
-      Op op = arg == "--read" ? Op::Read : arg == "--open" ? Op::Open : Op::Stat;
+      Op op = arg == "--read"     ? Op::Read
+              : arg == "--open"   ? Op::Open
+              : arg == "--stat"   ? Op::Stat
+              : arg == "--lookup" ? Op::Lookup
+                                  : Op::Noop;
       targets.push_back({spec.substr(0, eq), spec.substr(eq + 1), op});
     } else if (arg == "--samples") {
       samples = std::atoi(value().c_str());

@@ -89,6 +89,15 @@ class DentryNegativeGenerator final : public Generator {
     return m;
   }
 
+  // Lookups in the flooded directory: a name made negative by this generator
+  // (the cached negative dentry, found in its hash chain) and a name never
+  // used (the first sample misses the dcache; the rest hit its new negative
+  // dentry). The generator's names start at n0000000000.
+  std::vector<StatRead> stat_reads() const override {
+    return {{"negative_dentry_cached_lookup", dir_ + "/n0000000000", "lookup"},
+            {"negative_dentry_fresh_lookup", dir_ + "/kreg-never-created", "lookup"}};
+  }
+
   // Unlinks any file a create-unlink step left behind (only an interrupted
   // step can) and removes the directories we created if they are empty.
   // Negative dentries have no file to unlink: nothing here can free them one

@@ -41,7 +41,9 @@ struct GeneratorContext {
 // A path a sweep times at every point. `op` is what one sample does:
 // "read" = open, read to EOF, close (a monitoring agent reading a stat file);
 // "open" = open + close (the path walk, where __d_lookup's chains show);
-// "stat" = stat() (the path walk without a file object).
+// "stat" = stat() (the path walk without a file object);
+// "lookup" = stat() of a name that does not exist (a negative dentry);
+// "noop" = nothing: the timer's own overhead.
 struct StatRead {
   std::string metric;
   std::string path;
