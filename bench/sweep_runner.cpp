@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "bench/metric_catalog.hpp"
 #include "bench/stat_bench_client.hpp"
 #include "scenarios/kernel_counters.hpp"
 
@@ -141,6 +142,14 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
   record["created"] = generator->created();
   record["per_object"] = per_object(record["counters_before"], record["counters_after"], generator->created());
   record["job_s"] = seconds_since(start);
+  // Unit and direction of every figure in this record.
+  nlohmann::json info = {{"ops_per_s", metric_info("ops_per_s")}};
+  for (const auto& point : record["points"]) {
+    if (!point.contains("metrics")) continue;
+    for (const auto& [name, value] : point["metrics"].items()) info[name] = metric_info(name);
+  }
+  for (const auto& [name, value] : record["per_object"].items()) info[name] = metric_info(name);
+  record["metric_info"] = info;
   generator->cleanup();
   return record;
 }

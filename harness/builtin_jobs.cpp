@@ -18,13 +18,27 @@ SweepDefaults defaults_for(const std::string& suite) {
   // under TCG. Smoke: the smallest sweep that still shows accumulation.
   if (suite == "default") return {{0, 500, 1000, 2000}, 4096, 200, 10};
   if (suite == "smoke") return {{0, 50, 100}, 4096, 30, 3};
-  throw KregError("unknown suite '" + suite + "' (known: default, smoke, speed)");
+  throw KregError("unknown suite '" + suite + "' (known: default, smoke, bench, speed)");
 }
 
 }  // namespace
 
 nlohmann::json builtin_jobs(const RunOptions& options) {
   if (!options.jobs.is_null()) return options.jobs;
+  if (options.suite == "bench") {
+    // Latency against object counts for every pathology, with the default
+    // sweeps of issue 4: dying memcgs, live and dead netns, negative dentries.
+    auto sweep = [](const std::string& id, const std::string& scenario, nlohmann::json params, nlohmann::json targets) {
+      return nlohmann::json{{"job_id", id}, {"scenario", scenario}, {"cgroup_mode", "v1"}, {"params", params},
+                            {"targets", targets}, {"latency", true}, {"samples", 200}, {"warmup", 10}};
+    };
+    nlohmann::json jobs = nlohmann::json::array(
+        {sweep("memcg-churn/v1/tmpfs-4096", "memcg-churn", {{"page_cache_bytes", 4096}}, {0, 1000, 2000, 4000, 8000, 16000}),
+         sweep("netns/live", "netns", {{"mode", "live"}}, {0, 250, 500, 1000, 2000}),
+         sweep("netns/dead", "netns", {{"mode", "dead"}}, {0, 1000, 2000, 4000}),
+         sweep("dentry-negative/lookup", "dentry-negative", {{"mode", "lookup"}}, {0, 1000, 10000, 100000, 1000000})});
+    return {{"suite", "bench"}, {"jobs", jobs}, {"scratch_disk", true}};
+  }
   if (options.suite == "speed") {
     // Every generator against its raw floor (and memcgs against the shell
     // proof of concept), interleaved in one VM.

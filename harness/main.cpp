@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
 
   kreg::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "boot the kernel under test in QEMU and run a suite's jobs");
-  run_cmd->add_option("suite", run.suite, "built-in suite: default or smoke")->capture_default_str();
+  run_cmd->add_option("suite", run.suite, "built-in suite: default, smoke, bench or speed")->capture_default_str();
   run_cmd->add_option("--targets", run.targets, "dying-memcg sweep targets, e.g. 0,500,1000")->delimiter(',');
   run_cmd->add_option("--page-cache-bytes", run.page_cache_bytes, "bytes of tmpfs page cache per memcg");
   add_vm_options(run_cmd, run);

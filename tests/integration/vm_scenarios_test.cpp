@@ -19,11 +19,13 @@ nlohmann::json scenario(const std::vector<std::string>& args) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json summary = nlohmann::json::parse(r.out, nullptr, false);
   EXPECT_FALSE(summary.is_discarded()) << r.out;
-  return summary.is_discarded() ? nlohmann::json::object() : summary;
+  if (summary.is_discarded()) return nlohmann::json::object();
+  summary["full_record"] = read_json(summary["record"]);  // before the temp dir goes
+  return summary;
 }
 
 TEST(VmScenarios, LiveNetnsAreAllHeld) {
-  auto s = scenario({"netns", "-p", "mode=live", "-n", "40"});
+  auto s = scenario({"netns", "-p", "mode=live", "-n", "40", "--latency", "--samples", "20"});
   EXPECT_EQ(s["status"], "ok") << s["error"].dump();
   EXPECT_EQ(s["created"], 40);
   EXPECT_EQ(s["measured"]["netns_live"], 40);
@@ -31,6 +33,17 @@ TEST(VmScenarios, LiveNetnsAreAllHeld) {
   EXPECT_GE(s["counters_after"]["slab_net_namespace_active_objs"].get<int64_t>() -
                 s["counters_before"]["slab_net_namespace_active_objs"].get<int64_t>(),
             40);
+  // The sysctl path walk was timed from init_net, with the ipv4 control and
+  // the timer's own overhead, each with a unit and direction on record.
+  const nlohmann::json& record = s["full_record"];
+  const auto& metrics = record["points"].back()["metrics"];
+  for (const char* m : {"sysctl_ipv6_disable_ipv6_open", "sysctl_core_somaxconn_open", "sysctl_ipv4_forwarding_open",
+                        "sysctl_ipv6_disable_ipv6_stat", "timer_overhead"}) {
+    ASSERT_TRUE(metrics.contains(m)) << m << " in " << metrics.dump();
+    EXPECT_EQ(metrics[m]["samples"], 20) << m;
+    EXPECT_EQ(record["metric_info"][m]["unit"], "ns") << m;
+  }
+  EXPECT_LT(metrics["timer_overhead"]["median_ns"].get<double>(), metrics["sysctl_ipv4_forwarding_open"]["median_ns"].get<double>());
 }
 
 TEST(VmScenarios, PauseLoopKeepsTheWindowOfPods) {

@@ -1,6 +1,7 @@
 // Google Benchmark's JSON -> kreg latency distributions.
 #include <gtest/gtest.h>
 
+#include "bench/metric_catalog.hpp"
 #include "bench/stat_bench_client.hpp"
 
 namespace kreg {
@@ -60,6 +61,16 @@ TEST(StatBenchClient, BareNanAndInfinityBecomeNullOutsideStrings) {
   EXPECT_EQ(j["context"]["load_avg"][2], 0.5);
   EXPECT_TRUE(j["benchmarks"][0]["cv"].is_null());
   EXPECT_EQ(j["benchmarks"][0]["real_time"], 1.5e4);
+}
+
+TEST(MetricCatalog, EveryKindOfFigureHasAUnitAndADirection) {
+  EXPECT_EQ(metric_info("root_memory_numa_stat_read")["unit"], "ns");
+  EXPECT_EQ(metric_info("sysctl_ipv6_disable_ipv6_open")["worse"], "higher");
+  EXPECT_EQ(metric_info("negative_dentry_cached_lookup")["unit"], "ns");
+  EXPECT_EQ(metric_info("timer_overhead")["unit"], "ns");
+  EXPECT_EQ(metric_info("ops_per_s")["worse"], "lower");  // fewer objects per second is worse
+  EXPECT_EQ(metric_info("meminfo_slab_bytes")["unit"], "bytes");
+  EXPECT_TRUE(metric_info("something_unknown").is_null());
 }
 
 }  // namespace
