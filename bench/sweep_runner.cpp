@@ -138,6 +138,13 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
     record["error"] = generator_error_json(e);
     record["created_at_error"] = generator->created();
   }
+  if (job.value("reclaim", false) && record["status"] == "ok") {
+    try {
+      record["reclaim"] = generator->reclaim();
+    } catch (const std::exception& e) {
+      record["reclaim"] = {{"error", e.what()}};
+    }
+  }
   record["counters_after"] = read_kernel_counters();
   record["created"] = generator->created();
   record["per_object"] = per_object(record["counters_before"], record["counters_after"], generator->created());

@@ -35,8 +35,12 @@ nlohmann::json builtin_jobs(const RunOptions& options) {
     nlohmann::json jobs = nlohmann::json::array(
         {sweep("memcg-churn/v1/tmpfs-4096", "memcg-churn", {{"page_cache_bytes", 4096}}, {0, 1000, 2000, 4000, 8000, 16000}),
          sweep("netns/live", "netns", {{"mode", "live"}}, {0, 250, 500, 1000, 2000}),
+         // Reclaim needs reclaimable page cache: ext4, not tmpfs (no swap).
+         sweep("memcg-churn/v1/ext4-reclaim", "memcg-churn", {{"page_cache", "ext4"}, {"page_cache_bytes", 4096}},
+               {0, 2000, 4000}),
          sweep("netns/dead", "netns", {{"mode", "dead"}}, {0, 1000, 2000, 4000}),
          sweep("dentry-negative/lookup", "dentry-negative", {{"mode", "lookup"}}, {0, 1000, 10000, 100000, 1000000})});
+    jobs[2]["reclaim"] = true;
     return {{"suite", "bench"}, {"jobs", jobs}, {"scratch_disk", true}};
   }
   if (options.suite == "speed") {

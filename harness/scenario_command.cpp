@@ -38,6 +38,7 @@ int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
                         {"params", params},
                         {"targets", scenario.targets.empty() ? std::vector<int64_t>{scenario.count} : scenario.targets},
                         {"latency", scenario.latency},
+                        {"reclaim", scenario.reclaim},
                         {"samples", run.samples > 0 ? run.samples : 100},
                         {"warmup", 5}};
   run.suite = "scenario-" + scenario.name;
@@ -52,6 +53,7 @@ int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
                             {"counters_after", record["counters_after"]}, {"per_object", record["per_object"]},
                             {"kernel", record["kernel"]["release"]}, {"accelerator", record["machine"]["accelerator"]},
                             {"record", path}};
+  if (record.contains("reclaim")) summary["reclaim"] = record["reclaim"];
   if (!record["points"].empty()) {
     const auto& last = record["points"].back();
     summary["measured"] = last["measured"];

@@ -69,6 +69,11 @@ class Generator {
   // "memcg_dying_source": "proc_cgroups"}. Never what the generator believes.
   virtual nlohmann::json measure() const = 0;
 
+  // Asks the kernel to reclaim what the objects hold, by each method the
+  // kernel offers, timing each and measuring the objects left after it
+  // (e.g. dying memcgs after memory.force_empty). null: not applicable.
+  virtual nlohmann::json reclaim() { return nullptr; }
+
   // The stat files whose read latency matters for this scenario.
   virtual std::vector<StatRead> stat_reads() const { return {}; }
 
