@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "bench/kernel_trace.hpp"
 #include "bench/metric_catalog.hpp"
 #include "bench/stat_bench_client.hpp"
 #include "scenarios/kernel_counters.hpp"
@@ -51,6 +52,20 @@ nlohmann::json per_object(const nlohmann::json& before, const nlohmann::json& af
 nlohmann::json generator_error_json(const GeneratorError& e) {
   return {{"operation", e.operation()}, {"errno", e.error_number()}, {"errno_name", errno_name(e.error_number())},
           {"message", e.what()}};
+}
+
+// A second benchmark pass under function_graph: kernel time per call of the
+// generator's functions, and the tracer's overhead on the user-side figures.
+nlohmann::json traced_pass(const std::vector<std::string>& functions, const StatReadRequest& bench,
+                           const nlohmann::json& untraced) {
+  StatReadResult traced_reads;
+  nlohmann::json trace = trace_kernel_functions(functions, [&] { traced_reads = run_stat_bench(bench); });
+  nlohmann::json overhead = nlohmann::json::object();
+  for (const auto& [metric, m] : traced_reads.metrics.items())
+    if (untraced.contains(metric) && untraced[metric].value("median_ns", 0.0) > 0)
+      overhead[metric] = m.value("median_ns", 0.0) / untraced[metric]["median_ns"].get<double>();
+  trace["tracer_overhead_median_ratio"] = overhead;  // traced median / untraced median, per metric
+  return trace;
 }
 
 }  // namespace
@@ -120,6 +135,8 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
             point["metrics"] = reads.metrics;
             for (const auto& [metric, reason] : reads.skipped.items()) point["skipped"][metric] = reason;
             point["gbench"] = reads.gbench;
+            if (job.value("kernel_trace", false) && !generator->traced_functions().empty())
+              point["kernel_trace"] = traced_pass(generator->traced_functions(), bench, reads.metrics);
           } catch (const std::exception& e) {
             point["bench_error"] = e.what();
             record["warnings"].push_back("point " + std::to_string(targets[i]) + ": " + e.what());

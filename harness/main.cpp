@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   scenario_cmd->add_option("--targets", scenario.targets, "sweep points instead of one count, e.g. 0,1000,2000")
       ->delimiter(',');
   scenario_cmd->add_flag("--latency", scenario.latency, "also time the scenario's stat files at each point");
+  scenario_cmd->add_flag("--kernel-trace", scenario.kernel_trace,
+                         "with --latency: trace the scenario's kernel functions (function_graph) in a second pass");
   scenario_cmd->add_flag("--reclaim", scenario.reclaim, "after the last point, time reclaim and count what it freed");
   add_vm_options(scenario_cmd, scenario_run);
 

@@ -39,6 +39,7 @@ int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
                         {"targets", scenario.targets.empty() ? std::vector<int64_t>{scenario.count} : scenario.targets},
                         {"latency", scenario.latency},
                         {"reclaim", scenario.reclaim},
+                        {"kernel_trace", scenario.kernel_trace},
                         {"samples", run.samples > 0 ? run.samples : 100},
                         {"warmup", 5}};
   run.suite = "scenario-" + scenario.name;

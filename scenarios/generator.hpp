@@ -74,6 +74,10 @@ class Generator {
   // (e.g. dying memcgs after memory.force_empty). null: not applicable.
   virtual nlohmann::json reclaim() { return nullptr; }
 
+  // Kernel functions whose per-call time explains the stat reads' latency
+  // (traced with function_graph when a job asks for kernel_trace).
+  virtual std::vector<std::string> traced_functions() const { return {}; }
+
   // The stat files whose read latency matters for this scenario.
   virtual std::vector<StatRead> stat_reads() const { return {}; }
 

@@ -101,6 +101,8 @@ class MemcgGenerator : public Generator {
     return m;
   }
 
+  std::vector<std::string> traced_functions() const override { return {"memory_stat_show", "memcg_numa_stat_show", "memcg_stat_show"}; }
+
   std::vector<StatRead> stat_reads() const override {
     std::string parent = mount_ + "/" + parent_;
     std::vector<StatRead> reads = {{"root_memory_numa_stat_read", mount_ + "/memory.numa_stat"},

@@ -142,6 +142,8 @@ class NetnsGenerator : public Generator {
     return m;
   }
 
+  std::vector<std::string> traced_functions() const override { return {"__d_lookup", "__d_lookup_rcu", "proc_sys_compare"}; }
+
   std::vector<StatRead> stat_reads() const override {
     // open() and stat() from init_net: the lookups that walk the chain.
     std::vector<StatRead> reads = {
