@@ -67,6 +67,8 @@ StatReadResult run_stat_bench(const StatReadRequest& request) {
     argv.push_back("--" + f.op);
     argv.push_back(f.metric + "=" + f.path);
   }
+  for (const auto& [name, value] : request.counters.items())
+    if (value.is_number()) argv.insert(argv.end(), {"--counter", name + "=" + value.dump()});
   argv.insert(argv.end(), {"--samples", std::to_string(request.samples), "--warmup",
                            std::to_string(request.warmup), "--benchmark_format=json"});
   std::string text = exec_capture(argv, helper_environment());

@@ -14,6 +14,7 @@ namespace kreg {
 struct StatReadRequest {
   std::string binary = "/kreg/bin/kreg-statbench";        // where the benchmark binary is
   std::vector<StatRead> files;                             // metric, path, op
+  nlohmann::json counters = nlohmann::json::object();       // numbers attached to the gbench JSON
   int samples = 200;
   int warmup = 10;
 };

@@ -2,14 +2,16 @@
 // Benchmark per path.
 //
 //   kreg-statbench (--read|--open|--stat|--lookup|--noop) NAME=PATH [...] [--samples N] [--warmup N]
-//                  [--benchmark_format=json ...]
+//                  [--counter NAME=VALUE ...] [--benchmark_format=json ...]
 //
 // --read is what a monitoring agent (kubelet, cAdvisor) does: open, read to
 // EOF in 64 KiB chunks, close. --open is open + close: the path walk, where a
 // long dcache hash chain (__d_lookup, proc_sys_compare) shows. --stat is the
 // path walk through stat(). --lookup is stat() of a name that must not
 // exist (ENOENT is the expected answer): a negative-dentry lookup. --noop
-// times nothing, so its figure is the timer's own overhead. Each repetition times exactly one operation with
+// times nothing, so its figure is the timer's own overhead. --counter attaches
+// the point's object counts (measured from the kernel by the caller) to every
+// benchmark as Google Benchmark counters, so its JSON stands on its own. Each repetition times exactly one operation with
 // CLOCK_MONOTONIC (manual time, so Google Benchmark's own loop is not in the
 // figure); the repetitions are the samples, and the distribution
 // (min/median/p90/p99/max) is computed as Google Benchmark statistics.
@@ -84,6 +86,8 @@ double now_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+std::vector<std::pair<std::string, double>> g_counters;
+
 void bm_op(benchmark::State& state, const Target& target) {
   const std::string& path = target.path;
   long bytes = 0;
@@ -98,6 +102,7 @@ void bm_op(benchmark::State& state, const Target& target) {
     state.SetIterationTime(elapsed);
   }
   state.counters["bytes"] = static_cast<double>(bytes);
+  for (const auto& [name, value] : g_counters) state.counters[name] = value;
 }
 
 double percentile(const std::vector<double>& v, double q) {
@@ -137,6 +142,11 @@ int main(int argc, char** argv) {
               : arg == "--lookup" ? Op::Lookup
                                   : Op::Noop;
       targets.push_back({spec.substr(0, eq), spec.substr(eq + 1), op});
+    } else if (arg == "--counter") {
+      std::string spec = value();
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0) usage("--counter takes NAME=VALUE");
+      g_counters.push_back({spec.substr(0, eq), std::atof(spec.c_str() + eq + 1)});
     } else if (arg == "--samples") {
       samples = std::atoi(value().c_str());
     } else if (arg == "--warmup") {

@@ -119,6 +119,8 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
       point["counters"] = read_kernel_counters();
       point["per_object_step"] = per_object(counters_at_start, point["counters"], made);
       if (latency) {
+        // The point's measured object counts travel in Google Benchmark's JSON.
+        bench.counters = point["measured"];
         // The timer's own cost, measured the same way at every point.
         bench.files.push_back({"timer_overhead", "-", "noop"});
         for (const StatRead& r : generator->stat_reads()) {

@@ -41,6 +41,7 @@ nlohmann::json builtin_jobs(const RunOptions& options) {
          sweep("netns/dead", "netns", {{"mode", "dead"}}, {0, 1000, 2000, 4000}),
          sweep("dentry-negative/lookup", "dentry-negative", {{"mode", "lookup"}}, {0, 1000, 10000, 100000, 1000000})});
     jobs[2]["reclaim"] = true;
+    jobs[0]["kernel_trace"] = jobs[1]["kernel_trace"] = true;  // a second, traced pass per point
     return {{"suite", "bench"}, {"jobs", jobs}, {"scratch_disk", true}};
   }
   if (options.suite == "speed") {

@@ -93,6 +93,8 @@ class DentryNegativeGenerator final : public Generator {
   // (the cached negative dentry, found in its hash chain) and a name never
   // used (the first sample misses the dcache; the rest hit its new negative
   // dentry). The generator's names start at n0000000000.
+  std::vector<std::string> traced_functions() const override { return {"__d_lookup", "__d_lookup_rcu"}; }
+
   std::vector<StatRead> stat_reads() const override {
     return {{"negative_dentry_cached_lookup", dir_ + "/n0000000000", "lookup"},
             {"negative_dentry_fresh_lookup", dir_ + "/kreg-never-created", "lookup"}};
