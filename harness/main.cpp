@@ -14,7 +14,7 @@ namespace {
 // Options shared by every command that boots a VM (or runs --local).
 void add_vm_options(CLI::App* cmd, kreg::RunOptions& run) {
   cmd->add_flag("--local", run.local, "run on the host kernel (root; only touches what it creates)");
-  cmd->add_option("--kernel", run.kernel, "bzImage or linux-image .deb (default: newest Debian 6.1 cloud via apt)");
+  cmd->add_option("--kernel", run.kernel, "bzImage, linux-image .deb, or debian:<suite>[:<version>] (default: newest Debian 6.1 cloud)");
   cmd->add_option("--results", run.results_root, "results root directory")->capture_default_str();
   cmd->add_option("--run-id", run.run_id, "name of the run directory (default: timestamp-suite)");
   cmd->add_option("--accel", run.accel, "auto, kvm or tcg")->capture_default_str();

@@ -29,6 +29,7 @@ std::string qemu_version(const std::string& qemu) {
 }
 
 KernelImage obtain_kernel(const RunOptions& options, const std::string& cache_dir) {
+  if (options.kernel.rfind("debian:", 0) == 0) return fetch_debian_kernel(options.kernel, cache_dir);
   if (!options.kernel.empty()) return kernel_from_path(options.kernel, cache_dir);
   return fetch_debian_61_cloud(cache_dir);
 }

@@ -25,8 +25,6 @@ nlohmann::json to_json(const KernelImage& k) {
           {"source", k.source}};
 }
 
-namespace {
-
 KernelImage kernel_from_json(const nlohmann::json& j) {
   KernelImage k;
   k.vmlinuz = j.value("vmlinuz", "");
@@ -41,7 +39,6 @@ KernelImage kernel_from_json(const nlohmann::json& j) {
   return k;
 }
 
-// "Field: value" from apt-cache show's first stanza.
 std::string control_field(const std::string& stanza, const std::string& field) {
   std::istringstream lines(stanza);
   for (std::string line; std::getline(lines, line);)
@@ -49,30 +46,35 @@ std::string control_field(const std::string& stanza, const std::string& field) {
   return "";
 }
 
-// Extracts a kernel package into `dir`: boot/vmlinuz-*, boot/config-* and
-// lib/modules/* (also usr/lib/modules on newer Debian packaging).
-KernelImage unpack_kernel_deb(const std::string& deb, const std::string& dir, const std::string& source) {
+// Extracts kernel packages into `dir`: boot/vmlinuz-*, boot/config-* and
+// lib/modules/* in one package (up to bookworm), or, from trixie-backports
+// on, usr/lib/modules/<ver>/{vmlinuz,config,...} spread over linux-binary-,
+// linux-base- and linux-modules-<ver>. The first package names the kernel.
+KernelImage unpack_kernel_debs(const std::vector<std::string>& debs, const std::string& dir, const std::string& source) {
   fs::create_directories(dir);
   KernelImage k;
-  DebControl control = read_deb_control(deb);
-  extract_deb(deb, [&](const std::string& member) -> std::string {
-    static const std::regex vmlinuz(R"(^(usr/lib/modules/[^/]+/vmlinuz|boot/vmlinuz-.+)$)");
-    static const std::regex config(R"(^boot/config-(.+)$)");
-    static const std::regex modules(R"(^(?:usr/)?lib/modules/([^/]+)/(.+)$)");
-    std::smatch m;
-    if (std::regex_match(member, m, config)) {
-      k.release = m[1];
-      return k.config_path = dir + "/config";
-    }
-    if (std::regex_match(member, vmlinuz)) return k.vmlinuz = dir + "/vmlinuz";
-    if (std::regex_match(member, m, modules)) {
-      k.modules_dir = dir + "/modules";
-      return k.modules_dir + "/" + m[2].str();
-    }
-    return "";
-  });
+  DebControl control = read_deb_control(debs.at(0));
+  for (const std::string& deb : debs) {
+    extract_deb(deb, [&](const std::string& member) -> std::string {
+      static const std::regex vmlinuz(R"(^(usr/lib/modules/[^/]+/vmlinuz|boot/vmlinuz-.+)$)");
+      static const std::regex config(R"(^(?:boot/config-(.+)|usr/lib/modules/([^/]+)/config)$)");
+      static const std::regex modules(R"(^(?:usr/)?lib/modules/([^/]+)/(.+)$)");
+      std::smatch m;
+      if (std::regex_match(member, m, config)) {
+        k.release = m[1].matched ? m[1].str() : m[2].str();
+        return k.config_path = dir + "/config";
+      }
+      if (std::regex_match(member, vmlinuz)) return k.vmlinuz = dir + "/vmlinuz";
+      if (std::regex_match(member, m, modules)) {
+        if (k.release.empty()) k.release = m[1];
+        k.modules_dir = dir + "/modules";
+        return k.modules_dir + "/" + m[2].str();
+      }
+      return "";
+    });
+  }
   if (k.vmlinuz.empty())
-    throw KregError("package " + deb + " holds no kernel image (boot/vmlinuz-*); pass a linux-image package");
+    throw KregError("package " + debs[0] + " holds no kernel image (boot/vmlinuz-* or usr/lib/modules/*/vmlinuz); pass a linux-image package");
   check_bzimage(k.vmlinuz);
   k.package = control.package;
   k.package_version = control.version;
@@ -83,7 +85,6 @@ KernelImage unpack_kernel_deb(const std::string& deb, const std::string& dir, co
   return k;
 }
 
-}  // namespace
 
 std::string sha256_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -165,7 +166,7 @@ KernelImage fetch_debian_61_cloud(const std::string& cache_dir) {
     fs::remove(deb);
     throw KregError("downloaded " + deb + " does not match apt's SHA256; removed it, run again");
   }
-  KernelImage k = unpack_kernel_deb(deb, dir, source);
+  KernelImage k = unpack_kernel_debs({deb}, dir, source);
   fs::remove(deb);  // the extracted tree is the cache; the .deb is 27 MB of duplicate
   return k;
 }
@@ -178,7 +179,7 @@ KernelImage kernel_from_path(const std::string& path, const std::string& cache_d
       std::ifstream in(dir + "/kernel.json");
       return kernel_from_json(nlohmann::json::parse(in));
     }
-    return unpack_kernel_deb(path, dir, path);
+    return unpack_kernel_debs({path}, dir, path);
   }
   check_bzimage(path);
   KernelImage k;

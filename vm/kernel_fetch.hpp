@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace kreg {
 
@@ -34,6 +35,20 @@ KernelImage fetch_debian_61_cloud(const std::string& cache_dir);
 // into the cache. Throws KregError naming the path if it is missing,
 // unreadable or not a bzImage.
 KernelImage kernel_from_path(const std::string& path, const std::string& cache_dir);
+
+// Extracts one kernel (one or several .debs of it) into `dir` and writes
+// dir/kernel.json; the first package names the kernel.
+KernelImage unpack_kernel_debs(const std::vector<std::string>& debs, const std::string& dir, const std::string& source);
+KernelImage kernel_from_json(const nlohmann::json& j);
+
+// "Field: value" from the first stanza of apt-cache show / a control file.
+std::string control_field(const std::string& stanza, const std::string& field);
+
+// "debian:<suite>" or "debian:<suite>:<version-prefix>" (e.g. debian:bullseye,
+// debian:bookworm:6.12, debian:trixie-backports): the newest cloud-amd64
+// kernel of that suite, resolved with a private apt configuration built from
+// the host's configured Debian mirror (the host's apt state is untouched).
+KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cache_dir);
 
 // Throws KregError naming `path` unless it is a readable x86 bzImage
 // (boot-protocol magic "HdrS" at offset 0x202).

@@ -56,6 +56,19 @@ TEST(CliErrors, CorruptKernelPackage) {
       run_kreg({"run", "smoke", "--results", dir.path, "--cache", dir.path + "/cache", "--kernel", bogus}), bogus);
 }
 
+TEST(CliErrors, DebianKernelSpecWithoutSuite) {
+  TempDir dir;
+  expect_one_line_error(run_kreg({"run", "smoke", "--results", dir.path, "--kernel", "debian:"}), "names no suite");
+}
+
+TEST(CliErrors, UnknownDebianSuiteIsNamedWithAptsOwnError) {
+  TempDir dir;
+  CapturedRun r = run_kreg({"run", "smoke", "--results", dir.path, "--cache", dir.path + "/cache", "--kernel",
+                            "debian:nosuchsuite"});
+  expect_one_line_error(r, "'nosuchsuite'");
+  EXPECT_EQ(r.err.find("W: "), std::string::npos) << "apt's warning instead of its error: " << r.err;
+}
+
 TEST(CliErrors, NoQemuBinary) {
   expect_one_line_error(run_kreg({"run", "smoke", "--qemu", "/nonexistent/qemu-system-x86_64"}),
                         "/nonexistent/qemu-system-x86_64");

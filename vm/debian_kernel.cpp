@@ -1,0 +1,155 @@
+// debian:<suite>[:<version>] kernels through a private apt configuration.
+// The mirror is the one the host's apt already uses (never a host name of
+// ours); lists and downloads live in kreg's cache, so the host's apt state
+// is never touched. Debian's archive keyring trusts bullseye to trixie.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "harness/error.hpp"
+#include "vm/kernel_fetch.hpp"
+#include "vm/process.hpp"
+
+namespace kreg {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The first Debian archive URI in the host's apt sources (deb822 .sources
+// files or one-line sources.list), skipping the security archive.
+std::string host_debian_mirror() {
+  std::vector<fs::path> files = {"/etc/apt/sources.list"};
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/etc/apt/sources.list.d", ec)) files.push_back(e.path());
+  static const std::regex deb822(R"(^URIs:\s*(\S+))"), oneline(R"(^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+)");
+  for (const auto& file : files) {
+    if (file.extension() != ".sources" && file.extension() != ".list") continue;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+      std::smatch m;
+      if ((std::regex_search(line, m, deb822) || std::regex_search(line, m, oneline)) &&
+          m[1].str().find("security") == std::string::npos && m[1].str().find("/debian") != std::string::npos)
+        return m[1];
+    }
+  }
+  throw KregError("no Debian mirror in the host's apt sources (/etc/apt/sources.list*); debian:<suite> kernels need one");
+}
+
+struct PrivateApt {
+  std::string dir;
+  std::vector<std::string> options() const {
+    return {"-o", "Dir::Etc::sourcelist=" + dir + "/sources.list", "-o", "Dir::Etc::sourceparts=-", "-o",
+            "Dir::State::Lists=" + dir + "/lists", "-o", "Dir::Cache=" + dir + "/cache", "-o",
+            "APT::Get::List-Cleanup=0", "-o", "APT::Sandbox::User=root"};  // root-owned cache dir
+  }
+  CapturedRun run(const std::string& tool, std::vector<std::string> args, const std::string& cwd = "") const {
+    std::vector<std::string> argv = {tool};
+    for (const auto& o : options()) argv.push_back(o);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_captured(argv, cwd);
+  }
+};
+
+// apt's own error line ("E: ..."), else its first line.
+std::string apt_error(const std::string& err) {
+  std::istringstream lines(err);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("E: ", 0) == 0) return line;
+  return err.substr(0, err.find('\n'));
+}
+
+PrivateApt private_apt(const std::string& suite, const std::string& cache_dir) {
+  PrivateApt apt{cache_dir + "/apt/" + suite};
+  fs::create_directories(apt.dir + "/lists/partial");
+  fs::create_directories(apt.dir + "/cache/archives/partial");
+  std::ofstream(apt.dir + "/sources.list")
+      << "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] " << host_debian_mirror() << " " << suite
+      << " main\n";
+  CapturedRun update = apt.run("apt-get", {"-q", "update"});
+  if (update.exit_code != 0)
+    throw KregError("apt-get update for Debian suite '" + suite + "' failed: " + apt_error(update.err) +
+                    " (is the suite name right?)");
+  return apt;
+}
+
+// Version ordering for "6.1.0-56" vs "6.12.117+deb13": numeric runs compared as numbers.
+bool version_less(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(a[i]) && std::isdigit(b[j])) {
+      size_t ie = i, je = j;
+      while (ie < a.size() && std::isdigit(a[ie])) ++ie;
+      while (je < b.size() && std::isdigit(b[je])) ++je;
+      long long x = std::stoll(a.substr(i, ie - i)), y = std::stoll(b.substr(j, je - j));
+      if (x != y) return x < y;
+      i = ie;
+      j = je;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i;
+      ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+}  // namespace
+
+KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cache_dir) {
+  // debian:<suite>[:<version prefix>]
+  std::string rest = spec.substr(std::string("debian:").size());
+  std::string suite = rest.substr(0, rest.find(':'));
+  std::string prefix = rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
+  if (suite.empty()) throw KregError("kernel '" + spec + "' names no suite (e.g. debian:bullseye or debian:bookworm:6.1)");
+  PrivateApt apt = private_apt(suite, cache_dir);
+
+  static const std::regex image(R"(^linux-image-(\d[^ ]*)-cloud-amd64(-unsigned)?$)");
+  std::string best_version, best_package;
+  std::istringstream names(apt.run("apt-cache", {"pkgnames", "linux-image-"}).out);
+  for (std::string name; std::getline(names, name);) {
+    std::smatch m;
+    if (!std::regex_match(name, m, image) || m[1].str().rfind(prefix, 0) != 0) continue;
+    bool better = best_version.empty() || version_less(best_version, m[1]) ||
+                  (best_version == m[1] && m[2].matched);  // prefer -unsigned: the image itself
+    if (better) {
+      best_version = m[1];
+      best_package = name;
+    }
+  }
+  if (best_package.empty())
+    throw KregError("Debian suite '" + suite + "' has no linux-image-" + prefix + "*-cloud-amd64 package");
+  std::string show = apt.run("apt-cache", {"show", "--no-all-versions", best_package}).out;
+  std::string version = control_field(show, "Version"), sha = control_field(show, "SHA256");
+  std::string dir = cache_dir + "/kernels/" + sha;
+  if (fs::exists(dir + "/kernel.json")) return kernel_from_json(nlohmann::json::parse(std::ifstream(dir + "/kernel.json")));
+
+  // From trixie-backports on, linux-image-<ver> is a small package depending
+  // on linux-binary- (the image), linux-base- (config) and linux-modules-<ver>.
+  std::vector<std::string> packages = {best_package};
+  std::string abi = best_version + "-cloud-amd64";
+  if (control_field(show, "Depends").find("linux-binary-" + abi) != std::string::npos)
+    for (const char* part : {"linux-binary-", "linux-base-", "linux-modules-"}) packages.push_back(part + abi);
+  std::string download_dir = apt.dir + "/debs";
+  fs::remove_all(download_dir);
+  fs::create_directories(download_dir);
+  std::vector<std::string> args = {"download"};
+  for (const auto& p : packages) args.push_back(p + "=" + version);
+  CapturedRun dl = apt.run("apt-get", args, download_dir);
+  if (dl.exit_code != 0)
+    throw KregError("apt-get download of " + best_package + " from " + suite + " failed: " + apt_error(dl.err));
+  std::vector<std::string> debs;
+  for (const auto& p : packages)
+    for (const auto& e : fs::directory_iterator(download_dir))
+      if (e.path().filename().string().rfind(p + "_", 0) == 0) debs.push_back(e.path());
+  if (debs.size() != packages.size() || sha256_file(debs[0]) != sha)
+    throw KregError("download of " + best_package + " from " + suite + " is incomplete or does not match apt's SHA256");
+  KernelImage k = unpack_kernel_debs(debs, dir, spec);
+  fs::remove_all(download_dir);
+  return k;
+}
+
+}  // namespace kreg
