@@ -1,8 +1,5 @@
 #include "harness/report_command.hpp"
 
-#include <sys/wait.h>
-
-#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 
@@ -27,11 +24,7 @@ int report_command(const std::string& run_dir, const std::string& python) {
   std::string script = plots_dir() + "/report.py";
   if (!fs::exists(script)) throw KregError("plot script " + script + " is missing (set KREG_PLOTS_DIR)");
   std::string out_dir = run_dir + "/report";
-  pid_t pid = spawn_process({python, script, run_dir, "--out", out_dir}, {"", "", "", true});
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  if (wait_for_exit(spawn_process({python, script, run_dir, "--out", out_dir}, {"", "", "", true})) != 0)
     throw KregError("plots/report.py failed on " + run_dir + " (see its message above; install python3-matplotlib with ./setup.sh)");
   return 0;  // report.py listed what it wrote
 }

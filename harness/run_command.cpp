@@ -148,7 +148,7 @@ int run_command(const RunOptions& options) {
   const size_t total_jobs = jobs["jobs"].size();
   size_t stored = 0;
   nlohmann::json hello;
-  VmOutcome outcome = run_vm(spec, [&](const Frame& frame) {
+  VmOutcome outcome = run_vm(spec, [&](const Frame& frame, const VmOutcome& so_far) {
     nlohmann::json payload = nlohmann::json::parse(frame.payload, nullptr, false);
     if (payload.is_discarded()) return;  // checksummed but not JSON: a guest bug, ignored
     if (frame.type == "hello") {
@@ -173,7 +173,7 @@ int run_command(const RunOptions& options) {
       record["run_id"] = run_id;
       record["kernel"].update(context["kernel"]);
       record["machine"] = context["machine"];
-      record["timing"] = {{"boot_to_hello_s", nullptr}, {"job_s", record.value("job_s", 0.0)}};
+      record["timing"] = {{"boot_to_hello_s", so_far.boot_to_hello_s}, {"job_s", record.value("job_s", 0.0)}};
       store.write_job(record.value("job_id", "unknown"), record);
       ++stored;
       progress.note(fmt::format("kreg: job {}/{} {} {} -> {}/jobs/{}", stored, total_jobs,
@@ -184,14 +184,6 @@ int run_command(const RunOptions& options) {
     }
   });
 
-  // boot_to_hello is known only now; patch it into the stored records.
-  for (const auto& job : jobs["jobs"]) {
-    std::string path = store.dir() + "/jobs/" + job_file_name(job["job_id"]);
-    if (!std::filesystem::exists(path)) continue;
-    nlohmann::json record = nlohmann::json::parse(std::ifstream(path));
-    record["timing"]["boot_to_hello_s"] = outcome.boot_to_hello_s;
-    store.write_job(job["job_id"], record);
-  }
   run["vm"] = {{"end", to_string(outcome.end)}, {"reason", outcome.reason},
                {"boot_to_hello_s", outcome.boot_to_hello_s}, {"wall_s", outcome.wall_s},
                {"frames", outcome.frames}, {"corrupt_frames", outcome.corrupt_frames}};

@@ -9,14 +9,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "scenarios/cgroup_lib.hpp"
 #include "scenarios/kernel_counters.hpp"
@@ -134,25 +132,20 @@ void PauseLoopGenerator::create(cgroup*, const std::string& name) {
   }
 }
 
-// libcgroup reports a busy rmdir as ECGNONEMPTY without errno, so a raw rmdir
-// asks the kernel. EBUSY is retried: a task killed and reaped can still hold
-// its cgroup for a moment.
+// delete_cgroup already retries a busy cgroup for about a second and then
+// throws GeneratorError(EBUSY) (a task killed and reaped can hold its cgroup
+// for a moment). libcgroup hides any other errno, so a raw rmdir asks the
+// kernel for the real answer.
 void PauseLoopGenerator::remove(cgroup* cg, const std::string& name) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  for (auto backoff = std::chrono::milliseconds(1);; backoff = std::min(backoff * 2, std::chrono::milliseconds(128))) {
+  try {
+    delete_cgroup(cg);
+  } catch (const GeneratorError&) {
+    throw;
+  } catch (const std::exception&) {
     int err = 0;
-    try {
-      delete_cgroup(cg);
-      return;
-    } catch (const std::exception&) {
-      for (const auto& dir : hierarchy_dirs(memory_, pids_, name))
-        if (rmdir(dir.c_str()) != 0 && errno != ENOENT && err == 0) err = errno;
-      if (err == 0) return;
-    }
-    std::string message = kName + ": cannot remove cgroup " + name + ": " + std::strerror(err);
-    if (err != EBUSY) throw std::runtime_error(message);
-    if (std::chrono::steady_clock::now() >= deadline) throw GeneratorError("rmdir", err, message + " after 1 s");
-    std::this_thread::sleep_for(backoff);
+    for (const auto& dir : hierarchy_dirs(memory_, pids_, name))
+      if (rmdir(dir.c_str()) != 0 && errno != ENOENT && err == 0) err = errno;
+    if (err != 0) throw std::runtime_error(kName + ": cannot remove cgroup " + name + ": " + std::strerror(err));
   }
 }
 

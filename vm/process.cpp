@@ -56,6 +56,13 @@ pid_t spawn_process(const std::vector<std::string>& argv, const SpawnOptions& op
   return pid;
 }
 
+int wait_for_exit(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 CapturedRun run_captured(const std::vector<std::string>& argv, const std::string& working_dir) {
   // Files rather than pipes: no deadlock when a tool fills both streams.
   char out_tmpl[] = "/tmp/kreg-out-XXXXXX";
@@ -66,11 +73,7 @@ CapturedRun run_captured(const std::vector<std::string>& argv, const std::string
   close(err_fd);
   CapturedRun run;
   try {
-    pid_t pid = spawn_process(argv, {working_dir, out_tmpl, err_tmpl, true});
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.exit_code = wait_for_exit(spawn_process(argv, {working_dir, out_tmpl, err_tmpl, true}));
   } catch (...) {
     unlink(out_tmpl);
     unlink(err_tmpl);

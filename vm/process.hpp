@@ -24,6 +24,10 @@ struct SpawnOptions {
 // program if it cannot be started.
 pid_t spawn_process(const std::vector<std::string>& argv, const SpawnOptions& options = {});
 
+// waitpid() for one child, retrying on EINTR; returns its exit code, or -1
+// when a signal killed it.
+int wait_for_exit(pid_t pid);
+
 struct CapturedRun {
   int exit_code = -1;  // -1 if killed by a signal
   std::string out;     // stdout

@@ -88,7 +88,7 @@ bool console_shows_panic(const std::string& console_log) {
 
 }  // namespace
 
-VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&)>& on_frame) {
+VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, const VmOutcome&)>& on_frame) {
   VmOutcome outcome;
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
@@ -110,7 +110,7 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&)>& on
         outcome.boot_to_hello_s = elapsed();
       }
       if (f.type == "done") done = true;
-      on_frame(f);
+      on_frame(f, outcome);
     }
   };
   for (;;) {

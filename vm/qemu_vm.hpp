@@ -46,8 +46,9 @@ std::vector<std::string> qemu_argv(const VmSpec& spec);
 std::string kernel_append(const VmSpec& spec);
 
 // Boots and watches the VM; `on_frame` sees every verified frame as it
-// arrives (the caller stores job records right away).
-VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&)>& on_frame);
+// arrives (the caller stores job records right away), with the outcome so
+// far: boot_to_hello_s is set from the hello frame on.
+VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, const VmOutcome&)>& on_frame);
 
 // Last `lines` lines of a text file ("" if unreadable).
 std::string file_tail(const std::string& path, size_t lines);
