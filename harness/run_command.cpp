@@ -28,12 +28,6 @@ std::string qemu_version(const std::string& qemu) {
   return v.out.substr(0, v.out.find('\n'));
 }
 
-KernelImage obtain_kernel(const RunOptions& options, const std::string& cache_dir) {
-  if (options.kernel.rfind("debian:", 0) == 0) return fetch_debian_kernel(options.kernel, cache_dir);
-  if (!options.kernel.empty()) return kernel_from_path(options.kernel, cache_dir);
-  return fetch_debian_61_cloud(cache_dir);
-}
-
 // Host-side facts merged into every guest record: what it ran on.
 nlohmann::json host_context(const KernelImage& kernel, const AcceleratorChoice& accel, const VmSpec& spec,
                             const std::string& qemu_version_line) {
@@ -96,7 +90,7 @@ int run_command(const RunOptions& options) {
   std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
 
   progress.status("kreg: obtaining kernel " + (options.kernel.empty() ? std::string("(newest Debian 6.1 cloud)") : options.kernel));
-  KernelImage kernel = obtain_kernel(options, cache_dir);
+  KernelImage kernel = obtain_kernel(options.kernel, cache_dir);
   progress.note(fmt::format("kreg: kernel {} {} ({})", kernel.package.empty() ? kernel.vmlinuz : kernel.package,
                             kernel.package_version, kernel.vmlinuz));
   AcceleratorChoice accel = choose_accelerator(options.accel, *qemu);

@@ -152,4 +152,10 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
   return k;
 }
 
+KernelImage obtain_kernel(const std::string& spec, const std::string& cache_dir) {
+  if (spec.rfind("debian:", 0) == 0) return fetch_debian_kernel(spec, cache_dir);
+  if (!spec.empty()) return kernel_from_path(spec, cache_dir);
+  return fetch_debian_61_cloud(cache_dir);
+}
+
 }  // namespace kreg

@@ -50,6 +50,11 @@ std::string control_field(const std::string& stanza, const std::string& field);
 // the host's configured Debian mirror (the host's apt state is untouched).
 KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cache_dir);
 
+// The one entry point for a kernel spec as users write it (suites, --kernel,
+// `kreg kernels fetch`): "" = newest Debian 6.1 cloud, "debian:..." via apt,
+// anything else a path (bzImage, .deb, .rpm).
+KernelImage obtain_kernel(const std::string& spec, const std::string& cache_dir);
+
 // Throws KregError naming `path` unless it is a readable x86 bzImage
 // (boot-protocol magic "HdrS" at offset 0x202).
 void check_bzimage(const std::string& path);
