@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcgroup-dev libarchive-dev zlib1g-dev libssl-dev
   qemu-system-x86 cpio xz-utils zstd e2fsprogs busybox-static
+  rpm  # rpmbuild: the .rpm kernel tests build real packages
   python3 python3-matplotlib python3-numpy
 )
 

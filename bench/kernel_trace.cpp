@@ -14,9 +14,6 @@
 
 namespace kreg {
 
-namespace {
-
-// The tracefs directory, mounting it where the kernel has one and nobody did.
 std::string tracefs_dir() {
   for (const char* dir : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"})
     if (access((std::string(dir) + "/current_tracer").c_str(), W_OK) == 0) return dir;
@@ -25,6 +22,8 @@ std::string tracefs_dir() {
     return "/sys/kernel/tracing";
   return "";
 }
+
+namespace {
 
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);

@@ -23,4 +23,8 @@ nlohmann::json trace_kernel_functions(const std::vector<std::string>& functions,
 // callers "1)   5.1 us    |  } /* __d_lookup */" (funcgraph-tail). Exposed for tests.
 nlohmann::json parse_function_graph(const std::string& trace);
 
+// The tracefs directory, mounting it where the kernel has one and nobody
+// did; "" when the kernel has none.
+std::string tracefs_dir();
+
 }  // namespace kreg

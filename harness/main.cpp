@@ -5,6 +5,7 @@
 #include <string>
 
 #include "harness/error.hpp"
+#include "harness/kernels_command.hpp"
 #include "harness/report_command.hpp"
 #include "harness/run_command.hpp"
 #include "harness/scenario_command.hpp"
@@ -14,7 +15,10 @@ namespace {
 // Options shared by every command that boots a VM (or runs --local).
 void add_vm_options(CLI::App* cmd, kreg::RunOptions& run) {
   cmd->add_flag("--local", run.local, "run on the host kernel (root; only touches what it creates)");
-  cmd->add_option("--kernel", run.kernel, "bzImage, linux-image .deb, or debian:<suite>[:<version>] (default: newest Debian 6.1 cloud)");
+  cmd->add_option("--kernel", run.kernels,
+                  "kernel under test, repeatable, replacing the suite's: bzImage, .deb, .rpm, or "
+                  "debian:<suite>[:<version>]")
+      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--results", run.results_root, "results root directory")->capture_default_str();
   cmd->add_option("--run-id", run.run_id, "name of the run directory (default: timestamp-suite)");
   cmd->add_option("--accel", run.accel, "auto, kvm or tcg")->capture_default_str();
@@ -22,11 +26,13 @@ void add_vm_options(CLI::App* cmd, kreg::RunOptions& run) {
   cmd->add_option("--cache", run.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
   cmd->add_option("--append", run.append, "extra guest kernel command line, e.g. cgroup.memory=nokmem");
   cmd->add_option("--samples", run.samples, "latency samples per metric and point");
-  cmd->add_option("--vcpus", run.vcpus, "guest vCPUs")->capture_default_str();
-  cmd->add_option("--memory", run.memory_mib, "guest memory in MiB (default: sized from the jobs)");
-  cmd->add_option("--timeout", run.timeout_s, "seconds before the VM is killed")->capture_default_str();
-  cmd->add_option("--hello-timeout", run.hello_timeout_s, "seconds to wait for the guest agent's hello")
-      ->capture_default_str();
+  cmd->add_option("--vcpus", run.vcpus, "guest vCPUs (default: the suite's)");
+  cmd->add_option("--memory", run.memory_mib, "guest memory in MiB (default: the suite's, or sized from the job)");
+  cmd->add_option("--timeout", run.timeout_s, "seconds before a VM is killed (default: the suite's)");
+  cmd->add_option("--hello-timeout", run.hello_timeout_s, "seconds to wait for the guest agent's hello (default: the suite's)");
+  cmd->add_option("--parallel", run.parallel, "VMs at once (default: host CPUs / vCPUs per VM)");
+  cmd->add_option("--cgroup-mode", run.cgroup_modes, "cgroup modes replacing the suite's: v1, v2 (repeatable)")
+      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 }  // namespace
@@ -38,7 +44,9 @@ int main(int argc, char** argv) {
 
   kreg::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "boot the kernel under test in QEMU and run a suite's jobs");
-  run_cmd->add_option("suite", run.suite, "built-in suite: default, smoke, bench or speed")->capture_default_str();
+  run_cmd->add_option("suite", run.suite, "suite: a name in suites/ (default, smoke, full, bench, speed) or a .toml path")
+      ->capture_default_str();
+  run_cmd->add_option("--resume", run.resume, "complete run RUN_ID: re-run only the units without a record");
   run_cmd->add_option("--targets", run.targets, "dying-memcg sweep targets, e.g. 0,500,1000")->delimiter(',');
   run_cmd->add_option("--page-cache-bytes", run.page_cache_bytes, "bytes of tmpfs page cache per memcg");
   add_vm_options(run_cmd, run);
@@ -63,11 +71,21 @@ int main(int argc, char** argv) {
   report_cmd->add_option("run_dir", report_dir, "results/<run-id>")->required();
   report_cmd->add_option("--python", python, "Python with matplotlib")->capture_default_str();
 
+  kreg::KernelsOptions kernels;
+  CLI::App* kernels_cmd = app.add_subcommand(
+      "kernels", "the kernel cache: kreg kernels list | fetch SPEC... | show SPEC|RELEASE|SHA-PREFIX");
+  kernels_cmd->add_option("action", kernels.action, "list, fetch or show")->required();
+  kernels_cmd->add_option("specs", kernels.specs,
+                          "fetch: debian:<suite>[:<version>] or a bzImage/.deb/.rpm path (none: the default kernel); "
+                          "show: also a cached release, package or sha256 prefix");
+  kernels_cmd->add_option("--cache", kernels.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
+  kernels_cmd->add_flag("--json", kernels.json, "machine-readable JSON on stdout");
+
   // CLI11 reports a misspelt subcommand as "a subcommand is required"; name it.
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) known |= argc > 1 && sub->check_name(argv[1]);
   if (argc > 1 && argv[1][0] != '-' && !known) {
-    std::fprintf(stderr, "kreg: error: unknown subcommand '%s' (known: run, scenario, report; see kreg --help)\n",
+    std::fprintf(stderr, "kreg: error: unknown subcommand '%s' (known: run, scenario, report, kernels; see kreg --help)\n",
                  argv[1]);
     return 2;
   }
@@ -91,6 +109,7 @@ int main(int argc, char** argv) {
     }
     if (*scenario_cmd) return kreg::scenario_command(scenario, scenario_run);
     if (*report_cmd) return kreg::report_command(report_dir, python);
+    if (*kernels_cmd) return kreg::kernels_command(kernels);
   } catch (const kreg::KregError& e) {
     std::fprintf(stderr, "kreg: error: %s\n", e.what());
     return e.exit_code();

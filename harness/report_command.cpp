@@ -19,7 +19,7 @@ int report_command(const std::string& run_dir, const std::string& python) {
   if (!fs::is_directory(run_dir + "/jobs"))
     throw KregError("'" + run_dir + "' is not a kreg run directory (expected results/<run-id>/ with jobs/)");
   bool any = false;
-  for (const auto& entry : fs::directory_iterator(run_dir + "/jobs")) any |= entry.path().extension() == ".json";
+  for (const auto& entry : fs::recursive_directory_iterator(run_dir + "/jobs")) any |= entry.path().extension() == ".json";
   if (!any) throw KregError("run " + run_dir + " holds no job record yet (did `kreg run` finish a job?)");
   std::string script = plots_dir() + "/report.py";
   if (!fs::exists(script)) throw KregError("plot script " + script + " is missing (set KREG_PLOTS_DIR)");

@@ -58,10 +58,12 @@ void check_run_id_free(const std::string& results_root, const std::string& run_i
     throw KregError("results directory " + dir + " already holds a run (choose another --run-id)");
 }
 
-ResultStore::ResultStore(const std::string& results_root, const std::string& run_id)
+ResultStore::ResultStore(const std::string& results_root, const std::string& run_id, bool resume)
     : dir_(results_root + "/" + run_id), run_id_(run_id) {
   std::error_code ec;
-  check_run_id_free(results_root, run_id);
+  if (resume && !fs::exists(dir_ + "/run.json"))
+    throw KregError("no run " + run_id + " to resume in " + results_root + " (see ls " + results_root + ")");
+  if (!resume) check_run_id_free(results_root, run_id);
   fs::create_directories(dir_ + "/jobs", ec);
   if (ec) throw KregError("cannot create results directory " + dir_ + ": " + ec.message() + " (choose a writable --results)");
   // results/latest -> the newest run, so README's commands need no run id.
@@ -81,6 +83,16 @@ std::string ResultStore::vm_dir(const std::string& vm_name) const {
 void ResultStore::write_job(const std::string& job_id, const nlohmann::json& record) {
   write_file_atomically(dir_ + "/jobs/" + job_file_name(job_id), record.dump(2) + "\n");
 }
+
+void ResultStore::write_record(const std::string& relative_path, const nlohmann::json& record) {
+  std::string path = dir_ + "/" + relative_path;
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  if (ec) throw KregError("cannot create " + fs::path(path).parent_path().string() + ": " + ec.message());
+  write_file_atomically(path, record.dump(2) + "\n");
+}
+
+bool ResultStore::has_record(const std::string& relative_path) const { return fs::exists(dir_ + "/" + relative_path); }
 
 void ResultStore::write_run(const nlohmann::json& run) {
   write_file_atomically(dir_ + "/run.json", run.dump(2) + "\n");

@@ -12,13 +12,17 @@ class ResultStore {
  public:
   // Creates `results_root`/`run_id` (and jobs/, vm/). Throws KregError naming
   // the directory if it cannot be created or already holds a run.
-  ResultStore(const std::string& results_root, const std::string& run_id);
+  // With `resume`, opens an existing run instead (KregError if there is none).
+  ResultStore(const std::string& results_root, const std::string& run_id, bool resume = false);
 
   const std::string& dir() const { return dir_; }
   const std::string& run_id() const { return run_id_; }
   std::string vm_dir(const std::string& vm_name) const;  // created on demand
 
   void write_job(const std::string& job_id, const nlohmann::json& record);
+  // A record at a path relative to the run directory (e.g. jobs/<kernel>/x.json).
+  void write_record(const std::string& relative_path, const nlohmann::json& record);
+  bool has_record(const std::string& relative_path) const;
   void write_run(const nlohmann::json& run);  // run.json
 
  private:

@@ -1,203 +1,354 @@
 #include "harness/run_command.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
-#include "harness/builtin_jobs.hpp"
 #include "harness/error.hpp"
+#include "harness/matrix.hpp"
+#include "harness/matrix_scheduler.hpp"
 #include "harness/progress.hpp"
 #include "harness/result_store.hpp"
 #include "harness/run_local_command.hpp"
 #include "harness/vm_sizing.hpp"
-#include "vm/accelerator.hpp"
-#include "vm/guest_image.hpp"
-#include "vm/kernel_fetch.hpp"
+#include "harness/vm_unit_runner.hpp"
 #include "vm/process.hpp"
-#include "vm/qemu_vm.hpp"
+
+namespace fs = std::filesystem;
 
 namespace kreg {
 
 namespace {
+
+std::string g_last_run_dir;
+std::atomic<bool> g_stop{false};
+
+void request_stop(int) { g_stop.store(true); }
+
+// First Ctrl-C: stop cleanly (running VMs are killed, finished records
+// stay, run.json says "stopped"). SA_RESETHAND: a second Ctrl-C kills kreg.
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    g_stop.store(false);
+    struct sigaction sa {};
+    sa.sa_handler = request_stop;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopOnSignal() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
 
 std::string qemu_version(const std::string& qemu) {
   CapturedRun v = run_captured({qemu, "--version"});
   return v.out.substr(0, v.out.find('\n'));
 }
 
-// Host-side facts merged into every guest record: what it ran on.
-nlohmann::json host_context(const KernelImage& kernel, const AcceleratorChoice& accel, const VmSpec& spec,
-                            const std::string& qemu_version_line) {
-  return {{"kernel",
-           {{"package", kernel.package},
-            {"package_version", kernel.package_version},
-            {"image_sha256", kernel.image_sha256},
-            {"config_sha256", kernel.config_sha256},
-            {"source", kernel.source}}},
-          {"machine",
-           {{"accelerator", to_string(accel.accelerator)},
-            {"accelerator_reason", accel.reason},
-            {"vcpus", spec.vcpus},
-            {"memory_mib", spec.memory_mib},
-            {"qemu", qemu_version_line},
-            {"host_cpus", std::thread::hardware_concurrency()}}}};
+std::string kernel_label(const KernelImage& k) {
+  return k.release.empty() ? fs::path(k.vmlinuz).filename().string() : k.release;
 }
 
-// A sparse raw file formatted ext4 on the host (mkfs.ext4 from e2fsprogs).
-void make_scratch_disk(const std::string& path, int size_mib) {
-  {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) throw KregError("cannot create scratch disk " + path);
+// What `kreg kernels show` prints as the guest's probe: written beside the
+// cached kernel the first time a guest of it reports its features.
+void remember_guest_features(const KernelImage& k, const nlohmann::json& features, const nlohmann::json& guest) {
+  fs::path dir = fs::path(k.vmlinuz).parent_path();
+  if (features.is_null() || !fs::exists(dir / "kernel.json")) return;
+  try {
+    write_file_atomically((dir / "guest_features.json").string(),
+                          nlohmann::json{{"release", guest.value("release", "")}, {"features", features}}.dump(2) + "\n");
+  } catch (const KregError&) {
+    // A read-only cache only loses the convenience copy; records keep the probe.
   }
-  std::filesystem::resize_file(path, static_cast<uintmax_t>(size_mib) << 20);
-  CapturedRun mkfs = run_captured({"mkfs.ext4", "-q", "-F", "-L", "kreg-scratch", path});
-  if (mkfs.exit_code != 0)
-    throw KregError("mkfs.ext4 " + path + " failed: " + mkfs.err.substr(0, mkfs.err.find('\n')) +
-                    " (install e2fsprogs with ./setup.sh)");
 }
 
-// The one measured count worth a progress line, e.g. "memcg_dying=500".
-std::string measured_headline(const nlohmann::json& measured) {
-  for (const char* key : {"memcg_dying", "netns_live", "pods_live", "dentry_nr_negative", "slab_net_namespace_active_objs"})
-    if (measured.contains(key)) return std::string(key) + "=" + measured[key].dump();
-  return measured.dump();
+struct RunState {
+  nlohmann::json run;
+  ResultStore* store;
+  std::mutex mutex;
+  void save() { store->write_run(run); }
+};
+
+// Runs every unit without a record; updates run.json as units start and end.
+int execute(RunState& state, const Suite& suite, const std::vector<KernelImage>& kernels, UnitEnvironment env,
+            int parallel_override) {
+  Progress progress;
+  std::vector<std::string> labels;
+  for (const auto& k : kernels) labels.push_back(kernel_label(k));
+  std::vector<MatrixUnit> units = plan_matrix(suite, labels);
+  nlohmann::json& run = state.run;
+  run["units"] = nlohmann::json::array();
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < units.size(); ++i) {
+    bool kept = state.store->has_record(units[i].record_path);
+    run["units"].push_back({{"unit_id", units[i].unit_id}, {"kernel", units[i].kernel_label},
+                            {"job_id", units[i].job["job_id"]}, {"cgroup_mode", units[i].cgroup_mode},
+                            {"repetition", units[i].repetition}, {"record", units[i].record_path},
+                            {"vm_dir", "vm/" + units[i].vm_name}, {"status", kept ? "kept" : "pending"}});
+    if (!kept) todo.push_back(i);
+  }
+  SchedulerLimits limits{parallel_override > 0 ? parallel_override : suite.vm.parallel,
+                         static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), host_memory_limit_mib()};
+  const int parallel = effective_parallel(limits, suite.vm.vcpus);
+  run["parallel"] = parallel;
+  run["status"] = "running";
+  state.save();
+  progress.note(fmt::format("kreg: {} units ({} kernels x jobs x cgroup modes), {} to run, up to {} VMs at once "
+                            "({} vCPU each, {} host CPUs)",
+                            units.size(), kernels.size(), todo.size(), parallel, suite.vm.vcpus, limits.host_cpus));
+
+  std::vector<double> fraction(units.size(), 0.0);
+  size_t finished = 0;
+  int failed = 0, stopped = 0;
+  std::vector<bool> probed(kernels.size(), false);
+  auto overall = [&] {
+    double f = finished;
+    for (size_t i : todo) f += fraction[i];
+    return todo.empty() ? 1.0 : f / todo.size();
+  };
+  std::vector<SchedulerTask> tasks;
+  for (size_t n = 0; n < todo.size(); ++n) {
+    const size_t i = todo[n];
+    const MatrixUnit& unit = units[i];
+    SchedulerTask task;
+    task.vcpus = suite.vm.vcpus;
+    task.memory_mib = unit_memory_mib(unit, suite.vm);
+    task.run = [&, i, n] {
+      const MatrixUnit& u = units[i];
+      const KernelImage& kernel = kernels[u.kernel_index];
+      UnitOutcome out;
+      try {
+        out = run_unit(u, kernel, env, [&](const UnitProgress& p) {
+          std::lock_guard<std::mutex> lock(state.mutex);
+          fraction[i] = p.fraction;
+          std::string line = fmt::format("job {}/{} {} on {}: {} {}", n + 1, todo.size(), u.job["job_id"].get<std::string>(),
+                                         u.kernel_label, p.line, progress.eta(overall()));
+          if (p.point_done) progress.note(line);
+          else progress.status(line);
+        });
+      } catch (const std::exception& e) {  // a host-side fault in one unit must not end the matrix
+        out.end = "host-error";
+        out.reason = e.what();
+      }
+      std::lock_guard<std::mutex> lock(state.mutex);
+      ++finished;
+      fraction[i] = 0;
+      nlohmann::json& entry = run["units"][i];
+      entry.update({{"status", out.status}, {"end", out.end}, {"reason", out.reason}, {"wall_s", out.wall_s},
+                    {"boot_to_hello_s", out.boot_to_hello_s}, {"memory_mib", out.memory_mib}});
+      if (!out.features.is_null()) entry["features"] = out.features;
+      if (!out.features.is_null() && !probed[u.kernel_index]) {
+        probed[u.kernel_index] = true;
+        remember_guest_features(kernel, out.features, out.guest_kernel);
+      }
+      if (out.status == "failed") {
+        ++failed;
+        run["failures"].push_back({{"vm", u.unit_id}, {"end", out.end}, {"reason", out.reason},
+                                   {"console_tail", out.console_tail}, {"vm_dir", "vm/" + u.vm_name}});
+      }
+      stopped += out.status == "stopped";
+      state.save();
+      progress.note(fmt::format("kreg: job {}/{} {} {} in {:.0f} s{}", n + 1, todo.size(), u.unit_id, out.status,
+                                out.wall_s, out.status == "ok" ? " -> " + state.store->dir() + "/" + u.record_path
+                                                               : ": " + out.reason));
+      if (out.status == "failed" && !out.console_tail.empty())
+        std::fprintf(stderr, "%s", out.console_tail.c_str());
+    };
+    tasks.push_back(std::move(task));
+  }
+  auto started_at = std::chrono::steady_clock::now();
+  run_scheduled(tasks, limits, g_stop, [&](size_t n) {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    run["units"][todo[n]]["status"] = "running";
+    progress.status(fmt::format("job {}/{} {} starting", n + 1, todo.size(), units[todo[n]].unit_id));
+  });
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+  std::lock_guard<std::mutex> lock(state.mutex);
+  size_t not_started = 0;
+  for (auto& entry : run["units"])
+    if (entry["status"] == "pending" || entry["status"] == "running") ++not_started;
+  run["wall_s"] = run.value("wall_s", 0.0) + wall;
+  run["status"] = g_stop.load() ? "stopped" : failed > 0 ? "failed" : "ok";
+  state.save();
+  progress.note(fmt::format("kreg: {} of {} units run in {:.0f} s: {} failed, {} stopped, {} not started; records in {}",
+                            finished, todo.size(), wall, failed, stopped, not_started, state.store->dir()));
+  if (g_stop.load()) {
+    progress.note("kreg: stopped; finish with: kreg run --resume " + state.store->run_id() + " --results " +
+                  fs::path(state.store->dir()).parent_path().string());
+    return 130;
+  }
+  if (failed > 0) {
+    const auto& first = run["failures"].back();
+    std::fprintf(stderr, "kreg: error: %d of %zu units failed, last %s: %s (see %s/run.json failures)\n", failed,
+                 todo.size(), first.value("vm", "?").c_str(), first.value("reason", "").c_str(),
+                 state.store->dir().c_str());
+    return 2;
+  }
+  return 0;
 }
 
-std::string g_last_run_dir;
+// Everything a run shares: QEMU, accelerator, guest binaries.
+UnitEnvironment make_environment(const RunOptions& options, const Suite& suite, const std::string& run_id,
+                                 ResultStore* store) {
+  auto qemu = find_program(options.qemu);
+  if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  UnitEnvironment env;
+  env.qemu = *qemu;
+  env.qemu_version = qemu_version(*qemu);
+  env.guest = locate_guest_binaries();
+  env.accel = choose_accelerator(options.accel, *qemu);
+  env.vm = suite.vm;
+  env.run_id = run_id;
+  env.store = store;
+  env.stop = &g_stop;
+  return env;
+}
+
+nlohmann::json machine_json(const UnitEnvironment& env, const Suite& suite) {
+  return {{"accelerator", to_string(env.accel.accelerator)}, {"accelerator_reason", env.accel.reason},
+          {"vcpus", suite.vm.vcpus}, {"qemu", env.qemu_version}, {"host_cpus", std::thread::hardware_concurrency()},
+          {"host_memory_limit_mib", host_memory_limit_mib()}};
+}
+
+int resume_run(const RunOptions& options) {
+  ResultStore store(options.results_root, options.resume, /*resume=*/true);
+  g_last_run_dir = store.dir();
+  RunState state{nlohmann::json::parse(std::ifstream(store.dir() + "/run.json"), nullptr, false), &store, {}};
+  if (state.run.is_discarded() || !state.run.contains("suite_effective"))
+    throw KregError(store.dir() + "/run.json is not a resumable kreg run (written by an older kreg, or damaged)");
+  Suite suite = suite_from_json(state.run["suite_effective"]);
+  std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+  std::vector<KernelImage> kernels;
+  for (const auto& k : state.run.at("kernels")) {
+    KernelImage image = kernel_from_json(k.at("kernel"));
+    // The same kernel, not whatever apt calls newest today.
+    if (!fs::exists(image.vmlinuz)) {
+      image = obtain_kernel(k.at("spec"), cache_dir);
+      if (image.image_sha256 != k["kernel"].value("image_sha256", ""))
+        throw KregError("kernel " + k.at("spec").get<std::string>() + " now resolves to another image than run " +
+                        options.resume + " used; start a new run");
+    }
+    kernels.push_back(image);
+  }
+  UnitEnvironment env = make_environment(options, suite, options.resume, &store);
+  if (state.run["machine"].value("accelerator", "") != to_string(env.accel.accelerator))
+    throw KregError("run " + options.resume + " was measured under " + state.run["machine"].value("accelerator", "?") +
+                    " but this machine would use " + to_string(env.accel.accelerator) +
+                    "; timings would not compare (pass --accel to match)");
+  state.run["resumed"].push_back({{"at", make_run_id("resume")}});
+  StopOnSignal stop_on_signal;
+  return execute(state, suite, kernels, env, options.parallel);
+}
+
+// --local: the suite's jobs, one per cgroup mode, on the host kernel.
+nlohmann::json local_jobs(const Suite& suite) {
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const auto& unit : plan_matrix(suite, {"host"}))
+    if (unit.repetition == 1) jobs.push_back(unit.job);
+  return {{"suite", suite.name}, {"jobs", jobs}};
+}
 
 }  // namespace
 
 std::string last_run_dir() { return g_last_run_dir; }
 
-int run_command(const RunOptions& options) {
-  Progress progress;
-  nlohmann::json jobs = builtin_jobs(options);  // validates overrides before any slow work
-  if (options.local) {
-    std::string run_id = options.run_id.empty() ? make_run_id(options.suite + "-local") : options.run_id;
-    check_run_id_free(options.results_root, run_id);
-    return run_local_command(options, jobs, run_id, g_last_run_dir);
+Suite apply_overrides(Suite suite, const RunOptions& o) {
+  if (!o.kernels.empty()) suite.kernels = o.kernels;
+  if (!o.cgroup_modes.empty()) {
+    for (const auto& m : o.cgroup_modes)
+      if (m != "v1" && m != "v2") throw KregError("--cgroup-mode " + m + " is not v1 or v2");
+    suite.cgroup_modes = o.cgroup_modes;
+    for (auto& job : suite.jobs) job.erase("cgroup_modes");
   }
-  if (options.vcpus < 1 || (options.memory_mib != 0 && options.memory_mib < 128))
+  int64_t previous = -1;
+  for (int64_t t : o.targets) {
+    if (t <= previous)
+      throw KregError("--targets must be non-negative and strictly increasing (got " + std::to_string(t) +
+                      " after " + std::to_string(previous) + ")");
+    previous = t;
+  }
+  for (auto& job : suite.jobs) {
+    if (job.value("kind", "sweep") != "sweep") continue;
+    if (!o.targets.empty()) job["targets"] = o.targets;
+    if (o.samples > 0) job["samples"] = o.samples;
+    if (o.page_cache_bytes >= 0 && job.value("scenario", "") == "memcg-churn")
+      job["params"]["page_cache_bytes"] = o.page_cache_bytes;
+  }
+  if (o.vcpus < 0 || (o.memory_mib != 0 && o.memory_mib < 128))
     throw KregError("--vcpus must be >= 1 and --memory >= 128 MiB");
+  if (o.vcpus > 0) suite.vm.vcpus = o.vcpus;
+  if (o.memory_mib > 0) suite.vm.memory_mib = o.memory_mib;
+  if (o.timeout_s > 0) suite.vm.timeout_s = o.timeout_s;
+  if (o.hello_timeout_s > 0) suite.vm.hello_timeout_s = o.hello_timeout_s;
+  if (!o.append.empty()) suite.vm.append += (suite.vm.append.empty() ? "" : " ") + o.append;
+  if (o.parallel > 0) suite.vm.parallel = o.parallel;
+  return suite;
+}
+
+int run_command(const RunOptions& options) {
+  if (!options.resume.empty()) return resume_run(options);
+  Progress progress;
+  // Parse and validate everything before any slow work.
+  Suite suite = apply_overrides(options.inline_suite ? *options.inline_suite : load_suite(options.suite), options);
+  if (options.local) {
+    std::string run_id = options.run_id.empty() ? make_run_id(suite.name + "-local") : options.run_id;
+    check_run_id_free(options.results_root, run_id);
+    return run_local_command(options, local_jobs(suite), run_id, g_last_run_dir);
+  }
+  std::string run_id = options.run_id.empty() ? make_run_id(suite.name) : options.run_id;
+  check_run_id_free(options.results_root, run_id);
   auto qemu = find_program(options.qemu);
   if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
-  GuestBinaries guest = locate_guest_binaries();
-  std::string run_id = options.run_id.empty() ? make_run_id(options.suite) : options.run_id;
-  check_run_id_free(options.results_root, run_id);
+  locate_guest_binaries();  // fails before the downloads if kreg was not fully built
   std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
 
-  progress.status("kreg: obtaining kernel " + (options.kernel.empty() ? std::string("(newest Debian 6.1 cloud)") : options.kernel));
-  KernelImage kernel = obtain_kernel(options.kernel, cache_dir);
-  progress.note(fmt::format("kreg: kernel {} {} ({})", kernel.package.empty() ? kernel.vmlinuz : kernel.package,
-                            kernel.package_version, kernel.vmlinuz));
-  AcceleratorChoice accel = choose_accelerator(options.accel, *qemu);
-  progress.note("kreg: accelerator " + to_string(accel.accelerator) + ": " + accel.reason);
+  // Every kernel first: a typo in the fourth kernel must not cost an hour of VMs.
+  std::vector<KernelImage> kernels;
+  nlohmann::json kernels_json = nlohmann::json::array();
+  for (size_t i = 0; i < suite.kernels.size(); ++i) {
+    const std::string& spec = suite.kernels[i];
+    progress.status(fmt::format("kreg: kernel {}/{}: obtaining {}", i + 1, suite.kernels.size(),
+                                spec.empty() ? "(newest Debian 6.1 cloud)" : spec));
+    KernelImage k = obtain_kernel(spec, cache_dir);
+    progress.note(fmt::format("kreg: kernel {}/{} {}: {} {} (image {}{})", i + 1, suite.kernels.size(), spec,
+                              k.package.empty() ? kernel_label(k) : k.package, k.package_version, k.vmlinuz,
+                              k.modules_dir.empty() ? "" : ", modules " + k.modules_dir));
+    for (const auto& other : kernels)
+      if (other.image_sha256 == k.image_sha256)
+        throw KregError("kernels '" + other.source + "' and '" + spec + "' are the same image; list each kernel once");
+    kernels_json.push_back({{"spec", spec}, {"label", kernel_label(k)}, {"kernel", to_json(k)}});
+    kernels.push_back(k);
+  }
 
   ResultStore store(options.results_root, run_id);
   g_last_run_dir = store.dir();
-  std::string vm_name = kernel.release.empty() ? "kernel" : kernel.release;
-  std::string vm_dir = store.vm_dir(vm_name);
-
-  VmSpec spec;
-  spec.qemu_binary = *qemu;
-  spec.kernel = kernel.vmlinuz;
-  spec.initrd = vm_dir + "/initramfs.cpio";
-  spec.console_log = vm_dir + "/console.log";
-  spec.results_log = vm_dir + "/results.serial";
-  spec.qemu_log = vm_dir + "/qemu.log";
-  spec.accelerator = accel.accelerator;
-  spec.vcpus = options.vcpus;
-  spec.memory_mib = options.memory_mib > 0 ? options.memory_mib : estimate_vm_memory_mib(jobs, host_memory_limit_mib());
-  spec.timeout_s = options.timeout_s;
-  spec.hello_timeout_s = options.hello_timeout_s;
-  spec.extra_append = options.append;
-  nlohmann::json context = host_context(kernel, accel, spec, qemu_version(*qemu));
-
-  nlohmann::json run = {{"schema", "kreg.run"}, {"schema_version", 1}, {"run_id", run_id},
-                        {"suite", options.suite}, {"jobs", jobs["jobs"]}, {"kernel", to_json(kernel)},
-                        {"machine", context["machine"]}, {"status", "running"},
-                        {"failures", nlohmann::json::array()}};
-  store.write_run(run);
-  try {
-    std::vector<KernelModule> modules;
-    if (jobs.value("scratch_disk", false)) {
-      if (kernel.modules_dir.empty())
-        throw KregError("jobs need the ext4 scratch disk, but kernel " + kernel.vmlinuz +
-                        " came without modules (pass its linux-image .deb)");
-      modules = module_closure(kernel.modules_dir, {"virtio_pci", "virtio_blk"});
-      spec.disk_image = vm_dir + "/scratch.img";
-      make_scratch_disk(spec.disk_image, options.disk_mib);
-    }
-    build_guest_image(spec.initrd, guest, jobs, modules);
-  } catch (const KregError& e) {
-    run["status"] = "failed";
-    run["failures"].push_back({{"vm", vm_name}, {"reason", e.what()}});
-    store.write_run(run);
-    throw;
-  }
-
-  const size_t total_jobs = jobs["jobs"].size();
-  size_t stored = 0;
-  nlohmann::json hello;
-  VmOutcome outcome = run_vm(spec, [&](const Frame& frame, const VmOutcome& so_far) {
-    nlohmann::json payload = nlohmann::json::parse(frame.payload, nullptr, false);
-    if (payload.is_discarded()) return;  // checksummed but not JSON: a guest bug, ignored
-    if (frame.type == "hello") {
-      hello = payload;
-      progress.note("kreg: guest " + payload["kernel"].value("release", "?") + " up");
-    } else if (frame.type == "progress") {
-      double fraction = 0;
-      size_t points = payload.value("points", size_t{0});
-      if (points > 0) fraction = (payload.value("point", 0.0) + 1) / static_cast<double>(points);
-      std::string line = fmt::format("job {}/{} {} on {}: {} objects (target {}) {}", stored + 1, total_jobs,
-                                     payload.value("job_id", ""), vm_name, payload.value("created", 0),
-                                     payload.value("target", 0),
-                                     progress.eta((static_cast<double>(stored) + fraction) / total_jobs));
-      if (payload.value("point_done", false))
-        progress.note(line + " -> " + measured_headline(payload.value("measured", nlohmann::json::object())));
-      else
-        progress.status(line);
-    } else if (frame.type == "job") {
-      nlohmann::json record = payload;
-      record["schema"] = "kreg.job";
-      record["schema_version"] = 1;
-      record["run_id"] = run_id;
-      record["kernel"].update(context["kernel"]);
-      record["machine"] = context["machine"];
-      record["timing"] = {{"boot_to_hello_s", so_far.boot_to_hello_s}, {"job_s", record.value("job_s", 0.0)}};
-      store.write_job(record.value("job_id", "unknown"), record);
-      ++stored;
-      progress.note(fmt::format("kreg: job {}/{} {} {} -> {}/jobs/{}", stored, total_jobs,
-                                record.value("job_id", ""), record.value("status", ""), store.dir(),
-                                job_file_name(record.value("job_id", "unknown"))));
-    } else if (frame.type == "error") {
-      progress.note("kreg: guest error: " + payload.value("error", ""));
-    }
-  });
-
-  run["vm"] = {{"end", to_string(outcome.end)}, {"reason", outcome.reason},
-               {"boot_to_hello_s", outcome.boot_to_hello_s}, {"wall_s", outcome.wall_s},
-               {"frames", outcome.frames}, {"corrupt_frames", outcome.corrupt_frames}};
-  if (!hello.is_null()) run["guest_kernel"] = hello["kernel"];
-  run["status"] = (outcome.end == VmEnd::Done && stored == total_jobs) ? "ok" : "failed";
-  if (outcome.end != VmEnd::Done)
-    run["failures"].push_back({{"vm", vm_name}, {"reason", outcome.reason}, {"console_tail", outcome.console_tail}});
-  store.write_run(run);
-
-  progress.note(fmt::format("kreg: VM {} in {:.1f} s (boot to hello {:.1f} s), {} of {} jobs stored in {}",
-                            to_string(outcome.end), outcome.wall_s, outcome.boot_to_hello_s, stored, total_jobs,
-                            store.dir()));
-  if (outcome.corrupt_frames > 0)
-    progress.note(fmt::format("kreg: warning: {} corrupt frames dropped", outcome.corrupt_frames));
-  if (outcome.end != VmEnd::Done) {
-    std::fprintf(stderr, "%s", outcome.console_tail.c_str());
-    throw KregError("VM " + vm_name + " failed: " + outcome.reason + " (console: " + spec.console_log + ")");
-  }
-  if (stored != total_jobs) throw KregError(fmt::format("only {} of {} job records arrived", stored, total_jobs));
-  return 0;
+  if (!suite.text.empty()) write_file_atomically(store.dir() + "/suite.toml", suite.text);
+  UnitEnvironment env = make_environment(options, suite, run_id, &store);
+  progress.note("kreg: accelerator " + to_string(env.accel.accelerator) + ": " + env.accel.reason);
+  RunState state{{{"schema", "kreg.run"},
+                  {"schema_version", 2},
+                  {"run_id", run_id},
+                  {"suite", suite.name},
+                  {"suite_effective", suite_to_json(suite)},
+                  {"kernels", kernels_json},
+                  {"machine", machine_json(env, suite)},
+                  {"status", "running"},
+                  {"failures", nlohmann::json::array()},
+                  {"resumed", nlohmann::json::array()}},
+                 &store,
+                 {}};
+  StopOnSignal stop_on_signal;
+  return execute(state, suite, kernels, env, options.parallel);
 }
 
 }  // namespace kreg

@@ -32,9 +32,11 @@ int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
   }
   if (scenario.targets.empty() && scenario.count < 0) throw KregError("--count must be >= 0");
   nlohmann::json params = parse_params(scenario.params);
+  const std::string mode = params.value("cgroup_mode", "v1");
+  params.erase("cgroup_mode");  // the suite's cgroup_modes carry it (and put it back for memcg-churn)
   nlohmann::json job = {{"job_id", "scenario/" + scenario.name},
+                        {"kind", "sweep"},
                         {"scenario", scenario.name},
-                        {"cgroup_mode", params.value("cgroup_mode", "v1")},
                         {"params", params},
                         {"targets", scenario.targets.empty() ? std::vector<int64_t>{scenario.count} : scenario.targets},
                         {"latency", scenario.latency},
@@ -42,11 +44,19 @@ int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
                         {"kernel_trace", scenario.kernel_trace},
                         {"samples", run.samples > 0 ? run.samples : 100},
                         {"warmup", 5}};
-  run.suite = "scenario-" + scenario.name;
-  run.jobs = {{"suite", run.suite}, {"jobs", {job}}, {"scratch_disk", params.value("page_cache", "") == "ext4" || scenario.name == "dentry-negative"}};
+  if (params.value("page_cache", "") == "ext4" || scenario.name == "dentry-negative") job["scratch_disk"] = true;
+  Suite suite;
+  suite.name = "scenario-" + scenario.name;
+  suite.kernels = {""};  // --kernel replaces it; "" = the newest Debian 6.1 cloud kernel
+  suite.cgroup_modes = {mode};
+  suite.jobs = {job};
+  run.inline_suite = suite;
   int rc = run_command(run);
-  std::string path = last_run_dir() + "/jobs/" + job_file_name(job["job_id"]);
-  if (!std::filesystem::exists(path)) throw KregError("no record arrived for " + scenario.name);
+  // The one record: jobs/<kernel>/<job>.json in a VM run, jobs/<job>.json with --local.
+  std::string path;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(last_run_dir() + "/jobs"))
+    if (e.path().extension() == ".json") path = e.path().string();
+  if (path.empty()) throw KregError("no record arrived for " + scenario.name);
   nlohmann::json record = nlohmann::json::parse(std::ifstream(path));
   nlohmann::json summary = {{"scenario", scenario.name}, {"params", params}, {"status", record["status"]},
                             {"error", record["error"]}, {"created", record["created"]},

@@ -38,7 +38,8 @@ def load_run(run_dir):
         run = _load_json(run_path, run_dir, "re-run `kreg run` or restore run.json")
         if not isinstance(run, dict):
             raise RunDirError(f"{run_path} is not a JSON object (not a kreg.run file); re-run `kreg run`")
-    files = sorted(glob.glob(os.path.join(run_dir, "jobs", "*.json")))
+    # jobs/<kernel>/<job>.json (a kernel matrix), or jobs/<job>.json (older runs, --local).
+    files = sorted(glob.glob(os.path.join(run_dir, "jobs", "**", "*.json"), recursive=True))
     if not files:
         raise RunDirError(
             f"RUN_DIR {run_dir} has no job records (jobs/*.json); let `kreg run` finish at least one job "
@@ -52,7 +53,7 @@ def load_run(run_dir):
             raise RunDirError(f'{path} (in run {run_dir}) lacks a "points" list, so it is not a kreg.job record; {fix}')
         if not all(isinstance(p, dict) for p in record["points"]):
             raise RunDirError(f'{path} (in run {run_dir}) has a "points" entry that is not an object; {fix}')
-        record["_file"] = os.path.basename(path)
+        record["_file"] = os.path.relpath(path, os.path.join(run_dir, "jobs"))
         _normalise(record)
         records.append(record)
     return run, records

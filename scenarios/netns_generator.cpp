@@ -4,12 +4,15 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -64,6 +67,49 @@ bool write_all(int fd, const void* buf, size_t n) {
   return true;
 }
 
+// close_range(first, last, 0) with the fallback kernels before 5.9 need
+// (ENOSYS): close what /proc/self/fd lists, read with getdents64 into a stack
+// buffer (we are a forked child: nothing that allocates), or without /proc
+// every fd below RLIMIT_NOFILE. last = ~0U means "and everything above".
+void close_fds(unsigned first, unsigned last) {
+  if (first > last || close_range(first, last, 0) == 0 || errno != ENOSYS) return;
+  if (last - first < 64) {  // a short range: closing each is cheaper than listing
+    for (unsigned fd = first; fd <= last; ++fd) close(static_cast<int>(fd));
+    return;
+  }
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    rlimit lim{};
+    unsigned end = getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < (1u << 20) ? lim.rlim_cur : 1u << 20;
+    for (unsigned fd = first; fd <= last && fd < end; ++fd) close(static_cast<int>(fd));
+    return;
+  }
+  struct Dirent64 {  // the kernel's linux_dirent64
+    uint64_t ino;
+    int64_t off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[1];
+  };
+  alignas(8) char buf[4096];
+  // procfs lists fds by number from the directory offset on: closing the
+  // ones already listed does not make it skip any.
+  for (long n; (n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0;) {
+    for (long at = 0; at < n;) {
+      const auto* d = reinterpret_cast<const Dirent64*>(buf + at);
+      at += d->reclen;
+      unsigned fd = 0;
+      bool number = d->name[0] != '\0';
+      for (const char* c = d->name; *c && number; ++c) {
+        number = *c >= '0' && *c <= '9';
+        fd = fd * 10 + static_cast<unsigned>(*c - '0');
+      }
+      if (number && fd >= first && fd <= last && static_cast<int>(fd) != dir) close(static_cast<int>(fd));
+    }
+  }
+  close(dir);
+}
+
 [[noreturn]] void fail_exit(int wfd, Report r) {
   write_all(wfd, &r, sizeof r);
   _exit(1);
@@ -87,9 +133,9 @@ bool write_all(int fd, const void* buf, size_t n) {
     // The parent may have died before the prctl: then nobody would kill us.
     if (getppid() != parent) _exit(1);
     // A held child must not keep the parent's other fds (pipes whose readers
-    // wait for EOF, sockets) open for its whole life. ENOSYS before 5.9: keep.
-    if (wfd > 3) close_range(3, wfd - 1, 0);
-    close_range(wfd + 1, ~0U, 0);
+    // wait for EOF, sockets) open for its whole life.
+    if (wfd > 3) close_fds(3, static_cast<unsigned>(wfd) - 1);
+    close_fds(static_cast<unsigned>(wfd) + 1, ~0U);
   }
   if (unshare(CLONE_NEWNET) != 0) fail_exit(wfd, {kUnshare, errno, 0});
   // open()+read() as runc does: the lookup instantiates this netns' dentries.

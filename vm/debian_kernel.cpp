@@ -7,6 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include "harness/error.hpp"
@@ -52,6 +57,24 @@ struct PrivateApt {
     argv.insert(argv.end(), args.begin(), args.end());
     return run_captured(argv, cwd);
   }
+};
+
+// An exclusive flock on <dir>/kreg.lock for as long as it lives.
+class SuiteLock {
+ public:
+  explicit SuiteLock(const std::string& dir) {
+    fs::create_directories(dir);
+    fd_ = open((dir + "/kreg.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw KregError("cannot create " + dir + "/kreg.lock: " + std::strerror(errno));
+    while (flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~SuiteLock() { close(fd_); }
+  SuiteLock(const SuiteLock&) = delete;
+  SuiteLock& operator=(const SuiteLock&) = delete;
+
+ private:
+  int fd_ = -1;
 };
 
 // apt's own error line ("E: ..."), else its first line.
@@ -105,6 +128,9 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
   std::string suite = rest.substr(0, rest.find(':'));
   std::string prefix = rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
   if (suite.empty()) throw KregError("kernel '" + spec + "' names no suite (e.g. debian:bullseye or debian:bookworm:6.1)");
+  // apt's own lock fails at once when another kreg is resolving the same
+  // suite; this one waits its turn (and then finds the kernel cached).
+  SuiteLock lock(cache_dir + "/apt/" + suite);
   PrivateApt apt = private_apt(suite, cache_dir);
 
   static const std::regex image(R"(^linux-image-(\d[^ ]*)-cloud-amd64(-unsigned)?$)");
@@ -147,7 +173,7 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
       if (e.path().filename().string().rfind(p + "_", 0) == 0) debs.push_back(e.path());
   if (debs.size() != packages.size() || sha256_file(debs[0]) != sha)
     throw KregError("download of " + best_package + " from " + suite + " is incomplete or does not match apt's SHA256");
-  KernelImage k = unpack_kernel_debs(debs, dir, spec);
+  KernelImage k = unpack_kernel_packages(debs, dir, spec);
   fs::remove_all(download_dir);
   return k;
 }

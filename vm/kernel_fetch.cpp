@@ -6,12 +6,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include "harness/error.hpp"
 #include "vm/deb_extract.hpp"
 #include "vm/process.hpp"
+#include "vm/rpm_extract.hpp"
 
 namespace kreg {
 
@@ -22,7 +25,8 @@ nlohmann::json to_json(const KernelImage& k) {
           {"config_path", k.config_path}, {"release", k.release},
           {"package", k.package},       {"package_version", k.package_version},
           {"image_sha256", k.image_sha256}, {"config_sha256", k.config_sha256},
-          {"source", k.source}};
+          {"source", k.source},         {"packages", k.packages},
+          {"files", k.files}};
 }
 
 KernelImage kernel_from_json(const nlohmann::json& j) {
@@ -36,6 +40,8 @@ KernelImage kernel_from_json(const nlohmann::json& j) {
   k.image_sha256 = j.value("image_sha256", "");
   k.config_sha256 = j.value("config_sha256", "");
   k.source = j.value("source", "");
+  k.packages = j.value("packages", std::vector<std::string>{});
+  k.files = j.value("files", std::map<std::string, std::string>{});
   return k;
 }
 
@@ -46,38 +52,92 @@ std::string control_field(const std::string& stanza, const std::string& field) {
   return "";
 }
 
-// Extracts kernel packages into `dir`: boot/vmlinuz-*, boot/config-* and
-// lib/modules/* in one package (up to bookworm), or, from trixie-backports
-// on, usr/lib/modules/<ver>/{vmlinuz,config,...} spread over linux-binary-,
-// linux-base- and linux-modules-<ver>. The first package names the kernel.
-KernelImage unpack_kernel_debs(const std::vector<std::string>& debs, const std::string& dir, const std::string& source) {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Package name and version from a .deb's control file or an .rpm's header.
+std::pair<std::string, std::string> package_identity(const std::string& package) {
+  if (ends_with(package, ".rpm")) {
+    RpmHeader h = read_rpm_header(package);
+    return {h.name, h.version + "-" + h.release};
+  }
+  DebControl control = read_deb_control(package);
+  return {control.package, control.version};
+}
+
+// kernel-core-<ver>.rpm (RHEL 8+, Fedora) carries the image and the config;
+// the modules are in kernel-modules-core-<ver>.rpm (RHEL 9.2+, Fedora 37+)
+// and kernel-modules-<ver>.rpm. Those lying beside it are extracted with it.
+std::vector<std::string> rpm_kernel_packages(const std::string& rpm) {
+  std::vector<std::string> rpms = {rpm};
+  const fs::path path(rpm);
+  const std::string name = read_rpm_header(rpm).name, file = path.filename();
+  if (!ends_with(name, "-core") || file.rfind(name + "-", 0) != 0) return rpms;
+  const std::string base = name.substr(0, name.size() - 5), rest = file.substr(name.size() + 1);
+  for (const std::string& part : {base + "-modules-core-", base + "-modules-"})
+    if (fs::path sibling = path.parent_path() / (part + rest); fs::exists(sibling)) rpms.push_back(sibling);
+  return rpms;
+}
+
+std::optional<KernelImage> cached_kernel(const std::string& dir) {
+  if (!fs::exists(dir + "/kernel.json")) return std::nullopt;
+  return kernel_from_json(nlohmann::json::parse(std::ifstream(dir + "/kernel.json")));
+}
+
+}  // namespace
+
+// Extracts kernel packages into `dir`. Layouts: boot/vmlinuz-*, boot/config-*
+// and lib/modules/* in one package (Debian up to bookworm, CentOS/RHEL 7's
+// "kernel" rpm); or (usr/)lib/modules/<ver>/{vmlinuz,config,...} (Debian from
+// trixie-backports on, spread over linux-binary-, linux-base- and
+// linux-modules-<ver>; RHEL 8+/Fedora kernel-core with kernel-modules-core
+// and kernel-modules). The first package names the kernel.
+KernelImage unpack_kernel_packages(const std::vector<std::string>& packages, const std::string& dir,
+                                   const std::string& source) {
   fs::create_directories(dir);
   KernelImage k;
-  DebControl control = read_deb_control(debs.at(0));
-  for (const std::string& deb : debs) {
-    extract_deb(deb, [&](const std::string& member) -> std::string {
-      static const std::regex vmlinuz(R"(^(usr/lib/modules/[^/]+/vmlinuz|boot/vmlinuz-.+)$)");
-      static const std::regex config(R"(^(?:boot/config-(.+)|usr/lib/modules/([^/]+)/config)$)");
-      static const std::regex modules(R"(^(?:usr/)?lib/modules/([^/]+)/(.+)$)");
+  std::tie(k.package, k.package_version) = package_identity(packages.at(0));
+  std::map<std::string, size_t> module_files;  // "<package file>: <modules dir>/" -> files
+  for (const std::string& package : packages) {
+    const std::string name = fs::path(package).filename();
+    k.packages.push_back(name);
+    auto mapper = [&](const std::string& member) -> std::string {
+      static const std::regex vmlinuz(R"(^((?:usr/)?lib/modules/[^/]+/vmlinuz|boot/vmlinuz-.+)$)");
+      static const std::regex config(R"(^(?:boot/config-(.+)|(?:usr/)?lib/modules/([^/]+)/config)$)");
+      static const std::regex modules(R"(^((?:usr/)?lib/modules/([^/]+)/)(.+)$)");
       std::smatch m;
       if (std::regex_match(member, m, config)) {
         k.release = m[1].matched ? m[1].str() : m[2].str();
+        k.files["config"] = name + ": " + member;
         return k.config_path = dir + "/config";
       }
-      if (std::regex_match(member, vmlinuz)) return k.vmlinuz = dir + "/vmlinuz";
+      if (std::regex_match(member, vmlinuz)) {
+        k.files["vmlinuz"] = name + ": " + member;
+        return k.vmlinuz = dir + "/vmlinuz";
+      }
       if (std::regex_match(member, m, modules)) {
-        if (k.release.empty()) k.release = m[1];
+        if (k.release.empty()) k.release = m[2];
         k.modules_dir = dir + "/modules";
-        return k.modules_dir + "/" + m[2].str();
+        ++module_files[name + ": " + m[1].str()];
+        return k.modules_dir + "/" + m[3].str();
       }
       return "";
-    });
+    };
+    if (ends_with(package, ".rpm"))
+      extract_rpm(package, mapper);
+    else
+      extract_deb(package, mapper);
   }
   if (k.vmlinuz.empty())
-    throw KregError("package " + debs[0] + " holds no kernel image (boot/vmlinuz-* or usr/lib/modules/*/vmlinuz); pass a linux-image package");
+    throw KregError("package " + packages[0] +
+                    " holds no kernel image (boot/vmlinuz-* or lib/modules/*/vmlinuz); pass a linux-image .deb, "
+                    "or a kernel / kernel-core .rpm");
   check_bzimage(k.vmlinuz);
-  k.package = control.package;
-  k.package_version = control.version;
+  for (const auto& [from, count] : module_files)
+    k.files["modules"] += (k.files["modules"].empty() ? "" : ", ") + from + " (" + std::to_string(count) + " entries)";
   k.image_sha256 = sha256_file(k.vmlinuz);
   if (!k.config_path.empty()) k.config_sha256 = sha256_file(k.config_path);
   k.source = source;
@@ -166,20 +226,28 @@ KernelImage fetch_debian_61_cloud(const std::string& cache_dir) {
     fs::remove(deb);
     throw KregError("downloaded " + deb + " does not match apt's SHA256; removed it, run again");
   }
-  KernelImage k = unpack_kernel_debs({deb}, dir, source);
+  KernelImage k = unpack_kernel_packages({deb}, dir, source);
   fs::remove(deb);  // the extracted tree is the cache; the .deb is 27 MB of duplicate
   return k;
 }
 
 KernelImage kernel_from_path(const std::string& path, const std::string& cache_dir) {
-  if (!fs::exists(path)) throw KregError("kernel " + path + " does not exist (give a bzImage or a linux-image .deb)");
-  if (path.size() > 4 && path.substr(path.size() - 4) == ".deb") {
+  if (!fs::exists(path))
+    throw KregError("kernel " + path + " does not exist (give a bzImage, a linux-image .deb or a kernel .rpm)");
+  if (ends_with(path, ".deb")) {
     std::string dir = cache_dir + "/kernels/" + sha256_file(path);
-    if (fs::exists(dir + "/kernel.json")) {
-      std::ifstream in(dir + "/kernel.json");
-      return kernel_from_json(nlohmann::json::parse(in));
-    }
-    return unpack_kernel_debs({path}, dir, path);
+    if (auto k = cached_kernel(dir)) return *k;
+    return unpack_kernel_packages({path}, dir, fs::absolute(path));
+  }
+  if (ends_with(path, ".rpm")) {
+    std::vector<std::string> rpms = rpm_kernel_packages(path);
+    std::vector<std::string> names;
+    for (const auto& rpm : rpms) names.push_back(fs::path(rpm).filename());
+    std::string dir = cache_dir + "/kernels/" + sha256_file(path);
+    // Cached from the same packages (a kernel-modules rpm may have been added beside it since).
+    if (auto k = cached_kernel(dir); k && k->packages == names) return *k;
+    fs::remove_all(dir);
+    return unpack_kernel_packages(rpms, dir, fs::absolute(path));
   }
   check_bzimage(path);
   KernelImage k;

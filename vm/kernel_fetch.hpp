@@ -1,9 +1,10 @@
 // Getting a kernel to boot: the newest Debian 6.1 cloud kernel fetched with
 // apt into kreg's own cache (never installed into the host's /boot), or a
-// kernel the user names (a bzImage file or a .deb).
+// kernel the user names (a bzImage file, a .deb or an .rpm).
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,13 @@ struct KernelImage {
   std::string modules_dir;      // lib/modules/<release> extracted, "" if none
   std::string config_path;      // the package's /boot/config-*, "" if none
   std::string release;          // from the package's file names, e.g. 6.1.0-56-cloud-amd64
-  std::string package;          // Debian package name, "" for a bare image
-  std::string package_version;  // Debian version, "" for a bare image
+  std::string package;          // package name (Debian or RPM), "" for a bare image
+  std::string package_version;  // Debian version or RPM version-release, "" for a bare image
   std::string image_sha256;
   std::string config_sha256;
   std::string source;           // what the user asked for, e.g. "debian:bookworm (6.1 cloud)"
+  std::vector<std::string> packages;         // file names of the packages extracted, first names the kernel
+  std::map<std::string, std::string> files;  // "vmlinuz"/"config"/"modules" -> "<package file>: <member>"
 };
 
 nlohmann::json to_json(const KernelImage& k);
@@ -31,14 +34,18 @@ std::string default_cache_dir();
 // and extracts. Throws KregError with the fix when apt cannot resolve it.
 KernelImage fetch_debian_61_cloud(const std::string& cache_dir);
 
-// A kernel the user gave: a bzImage, or a Debian package (.deb) extracted
-// into the cache. Throws KregError naming the path if it is missing,
-// unreadable or not a bzImage.
+// A kernel the user gave: a bzImage, or a kernel package extracted into the
+// cache (keyed by the package's SHA-256): a Debian linux-image .deb, or an
+// RPM (CentOS/RHEL 7 "kernel" with /boot/vmlinuz-*, or RHEL 8+/Fedora
+// "kernel-core" with lib/modules/<ver>/vmlinuz, plus its kernel-modules-core
+// and kernel-modules packages when they lie beside it). Throws KregError
+// naming the path if it is missing, unreadable or not a bzImage.
 KernelImage kernel_from_path(const std::string& path, const std::string& cache_dir);
 
-// Extracts one kernel (one or several .debs of it) into `dir` and writes
-// dir/kernel.json; the first package names the kernel.
-KernelImage unpack_kernel_debs(const std::vector<std::string>& debs, const std::string& dir, const std::string& source);
+// Extracts one kernel (one or several .deb or .rpm packages of it) into `dir`
+// and writes dir/kernel.json; the first package names the kernel.
+KernelImage unpack_kernel_packages(const std::vector<std::string>& packages, const std::string& dir,
+                                   const std::string& source);
 KernelImage kernel_from_json(const nlohmann::json& j);
 
 // "Field: value" from the first stanza of apt-cache show / a control file.

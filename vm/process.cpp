@@ -49,8 +49,15 @@ pid_t spawn_process(const std::vector<std::string>& argv, const SpawnOptions& op
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (options.own_process_group) {
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, program->c_str(), &actions, nullptr, args.data(), environ);
+  int rc = posix_spawn(&pid, program->c_str(), &actions, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw KregError("cannot start " + *program + ": " + std::strerror(rc));
   return pid;

@@ -18,6 +18,7 @@ struct SpawnOptions {
   std::string stdout_path;  // "" = inherit; else truncate+write this file
   std::string stderr_path;  // "" = inherit; "=stdout" = same file as stdout
   bool stdin_null = true;   // QEMU and apt must never wait on a terminal
+  bool own_process_group = false;  // not signalled by the terminal's Ctrl-C
 };
 
 // Starts argv[0] (resolved with find_program). Throws KregError naming the

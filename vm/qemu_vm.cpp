@@ -19,6 +19,7 @@ std::string to_string(VmEnd end) {
     case VmEnd::Timeout: return "timeout";
     case VmEnd::Panic: return "panic";
     case VmEnd::ExitedEarly: return "exited-early";
+    case VmEnd::Stopped: return "stopped";
   }
   return "unknown";
 }
@@ -95,7 +96,9 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
   // Truncate both serial logs first so a follower never reads a previous VM's bytes.
   std::ofstream(spec.console_log, std::ios::trunc).close();
   std::ofstream(spec.results_log, std::ios::trunc).close();
-  pid_t pid = spawn_process(qemu_argv(spec), {"", spec.qemu_log, "=stdout", true});
+  // A process group of its own: Ctrl-C on the terminal reaches kreg only,
+  // which then stops the VM itself and keeps what it already measured.
+  pid_t pid = spawn_process(qemu_argv(spec), {"", spec.qemu_log, "=stdout", true, true});
 
   FileFollower results(spec.results_log);
   FrameDecoder decoder;
@@ -118,6 +121,11 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
     if (waitpid(pid, &status, WNOHANG) == pid) {
       exited = true;
       drain();  // QEMU flushed the serial files on exit
+      break;
+    }
+    if (spec.stop && spec.stop->load()) {
+      outcome.end = VmEnd::Stopped;
+      outcome.reason = "stopped on request (Ctrl-C)";
       break;
     }
     if (!hello && elapsed() > spec.hello_timeout_s) {

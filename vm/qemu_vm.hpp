@@ -3,6 +3,7 @@
 // killed and reported with its console tail; it never hangs the caller.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,9 +27,11 @@ struct VmSpec {
   int memory_mib = 1024;
   double hello_timeout_s = 120;  // QEMU start to the agent's hello frame
   double timeout_s = 1800;       // whole VM
+  // Set by the caller (Ctrl-C): the VM is killed and ends as Stopped.
+  const std::atomic<bool>* stop = nullptr;
 };
 
-enum class VmEnd { Done, NoHello, Timeout, Panic, ExitedEarly };
+enum class VmEnd { Done, NoHello, Timeout, Panic, ExitedEarly, Stopped };
 std::string to_string(VmEnd end);
 
 struct VmOutcome {

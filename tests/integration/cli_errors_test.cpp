@@ -74,6 +74,15 @@ TEST(CliErrors, NoQemuBinary) {
                         "/nonexistent/qemu-system-x86_64");
 }
 
+TEST(CliErrors, KernelsShowUnknownKernel) {
+  expect_one_line_error(run_kreg({"kernels", "show", "no-such-kernel"}), "'no-such-kernel'");
+}
+
+TEST(CliErrors, KernelsUnknownAction) {
+  TempDir dir;
+  expect_one_line_error(run_kreg({"kernels", "frobnicate", "--cache", dir.path}), "'frobnicate'");
+}
+
 TEST(CliErrors, ReportOnSomethingThatIsNotARun) {
   TempDir dir;
   expect_one_line_error(run_kreg({"report", dir.path}), dir.path);

@@ -27,9 +27,11 @@ TEST(VmFailure, PanickingGuestIsReportedWithConsoleTail) {
   EXPECT_NE(r.err.find("Kernel panic"), std::string::npos) << "console tail not shown";
   nlohmann::json run = read_json(dir.path + "/p/run.json");
   EXPECT_EQ(run["status"], "failed");
-  EXPECT_EQ(run["vm"]["end"], "panic");
-  ASSERT_EQ(run["failures"].size(), 1u);
-  EXPECT_NE(run["failures"][0]["console_tail"].get<std::string>().find("Kernel panic"), std::string::npos);
+  ASSERT_FALSE(run["units"].empty());
+  for (const auto& u : run["units"]) EXPECT_EQ(u["end"], "panic") << u.dump();
+  ASSERT_EQ(run["failures"].size(), run["units"].size()) << "every VM failed, and every one is reported";
+  for (const auto& f : run["failures"])
+    EXPECT_NE(f["console_tail"].get<std::string>().find("Kernel panic"), std::string::npos);
 }
 
 TEST(VmFailure, GuestThatNeverSaysHelloIsKilled) {
@@ -38,26 +40,32 @@ TEST(VmFailure, GuestThatNeverSaysHelloIsKilled) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(last_line(r.err).find("did not say hello"), std::string::npos) << r.err;
   nlohmann::json run = read_json(dir.path + "/h/run.json");
-  EXPECT_EQ(run["vm"]["end"], "no-hello");
-  EXPECT_LT(run["vm"]["wall_s"].get<double>(), 30.0) << "the hung VM was not killed promptly";
+  for (const auto& u : run["units"]) {
+    EXPECT_EQ(u["end"], "no-hello");
+    EXPECT_LT(u["wall_s"].get<double>(), 30.0) << "the hung VM was not killed promptly";
+  }
 }
 
 TEST(VmFailure, UnwritableInitramfsIsAOneLineError) {
   // The kernel is in the cache (the smoke test fetched it), maybe beside
-  // others: block the image path of every cached release.
+  // others: block the image path of every unit of every cached release.
   TempDir dir;
   int blocked = 0;
   for (const auto& e : std::filesystem::directory_iterator(default_cache_dir() + "/kernels")) {
     if (!std::filesystem::exists(e.path() / "kernel.json")) continue;
     std::string release = read_json((e.path() / "kernel.json").string()).value("release", "");
+    if (release.empty()) continue;
     // A directory where the image file should go: the write must fail.
-    if (!release.empty()) std::filesystem::create_directories(dir.path + "/i/vm/" + release + "/initramfs.cpio");
-    blocked += !release.empty();
+    for (const char* unit : {"memcg-churn__tmpfs-4096__v1", "memcg-churn__tmpfs-4096__v2", "netns__live"})
+      std::filesystem::create_directories(dir.path + "/i/vm/" + release + "/" + unit + "/initramfs.cpio");
+    ++blocked;
   }
   ASSERT_GT(blocked, 0) << "no cached kernel";
   CapturedRun r = run_kreg({"run", "smoke", "--results", dir.path, "--run-id", "i"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(line_count(r.err) >= 1 && last_line(r.err).find("initramfs") != std::string::npos, true) << r.err;
+  EXPECT_NE(last_line(r.err).find("initramfs"), std::string::npos) << r.err;
+  nlohmann::json run = read_json(dir.path + "/i/run.json");
+  for (const auto& u : run["units"]) EXPECT_EQ(u["end"], "setup") << u.dump();
 }
 
 }  // namespace

@@ -22,8 +22,17 @@ class VmSmoke : public ::testing::Test {
     delete dir_;
   }
   static std::string run_dir() { return dir_->path + "/smoke"; }
-  static nlohmann::json job_record() {
-    return read_json(run_dir() + "/jobs/memcg-churn__v1__tmpfs-4096.json");
+  // The run.json entry of a unit, by the guest's job id.
+  static nlohmann::json unit(const std::string& job_id) {
+    nlohmann::json run = read_json(run_dir() + "/run.json");  // kept alive across the loop
+    for (const auto& u : run["units"])
+      if (u["job_id"] == job_id) return u;
+    return nullptr;
+  }
+  static nlohmann::json job_record(const std::string& job_id = "memcg-churn/tmpfs-4096/v1") {
+    nlohmann::json u = unit(job_id);
+    if (u.is_null()) return nullptr;
+    return read_json(run_dir() + "/" + u["record"].get<std::string>());
   }
   static TempDir* dir_;
   static CapturedRun* run_;
@@ -35,17 +44,23 @@ TEST_F(VmSmoke, RunSucceedsAndRecordsTheVm) {
   ASSERT_EQ(run_->exit_code, 0) << run_->err;
   nlohmann::json run = read_json(run_dir() + "/run.json");
   EXPECT_EQ(run["status"], "ok");
-  EXPECT_EQ(run["vm"]["end"], "done");
-  EXPECT_EQ(run["vm"]["corrupt_frames"], 0);
-  EXPECT_GT(run["vm"]["boot_to_hello_s"].get<double>(), 0.0);
+  // memcg churn in v1 and v2, live netns once: one VM each.
+  ASSERT_EQ(run["units"].size(), 3u);
+  for (const auto& u : run["units"]) {
+    EXPECT_EQ(u["status"], "ok") << u.dump();
+    EXPECT_EQ(u["end"], "done");
+    EXPECT_GT(u["boot_to_hello_s"].get<double>(), 0.0);
+    EXPECT_TRUE(std::filesystem::exists(run_dir() + "/" + u["record"].get<std::string>()));
+  }
+  EXPECT_GE(run["parallel"].get<int>(), 1);
+  EXPECT_EQ(run["kernels"].size(), 1u);
   EXPECT_TRUE(std::filesystem::is_symlink(dir_->path + "/latest"));
 }
 
 TEST_F(VmSmoke, StoredRecordIsExactlyWhatTheGuestSent) {
   ASSERT_EQ(run_->exit_code, 0) << run_->err;
   // Decode the raw ttyS1 stream again, independently of the run.
-  nlohmann::json run = read_json(run_dir() + "/run.json");
-  std::string vm_dir = run_dir() + "/vm/" + run["kernel"]["release"].get<std::string>();
+  std::string vm_dir = run_dir() + "/" + unit("memcg-churn/tmpfs-4096/v1")["vm_dir"].get<std::string>();
   std::ifstream serial(vm_dir + "/results.serial", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(serial)), std::istreambuf_iterator<char>());
   FrameDecoder decoder;
@@ -88,6 +103,36 @@ TEST_F(VmSmoke, DyingMemcgsMeasuredFromTheKernelMatchChurned) {
     EXPECT_LE(dying, churned) << "more dying memcgs than churned at point " << i;
     EXPECT_GT(p["counters"]["meminfo_slab_kb"].get<int64_t>(), 0);
   }
+}
+
+TEST_F(VmSmoke, CgroupV2ModePutsTheMemoryControllerOnV2) {
+  ASSERT_EQ(run_->exit_code, 0) << run_->err;
+  nlohmann::json r = job_record("memcg-churn/tmpfs-4096/v2");
+  ASSERT_EQ(r["status"], "ok") << r["error"].dump();
+  EXPECT_NE(r["kernel"]["cmdline"].get<std::string>().find("cgroup_no_v1=all"), std::string::npos);
+  EXPECT_EQ(r["job"]["params"]["cgroup_mode"], "v2");
+  EXPECT_EQ(r["unit"]["cgroup_mode"], "v2");
+  // The v2 parent's own count of dying children agrees with the kernel-wide one.
+  const auto& last = r["points"].back()["measured"];
+  EXPECT_EQ(last["parent_nr_dying_descendants"], last["memcgs_churned"]);
+}
+
+TEST_F(VmSmoke, EveryRecordCarriesTheGuestsFeatureProbe) {
+  ASSERT_EQ(run_->exit_code, 0) << run_->err;
+  for (const char* id : {"memcg-churn/tmpfs-4096/v1", "memcg-churn/tmpfs-4096/v2", "netns/live"}) {
+    nlohmann::json r = job_record(id);
+    ASSERT_FALSE(r.is_null()) << id;
+    const auto& f = r["features"];
+    for (const char* key : {"cgroup_v1", "cgroup_v2", "memcg_v1", "tracefs", "kprobe_events", "dentry_nr_negative",
+                            "module_loading", "memory_in_proc_cgroups"}) {
+      ASSERT_TRUE(f.contains(key)) << id << " lacks " << key;
+      EXPECT_FALSE(f[key]["evidence"].get<std::string>().empty()) << id << " " << key;
+    }
+  }
+  // Probed on the mounted hierarchy: v2 files only in v2 mode.
+  EXPECT_TRUE(job_record("memcg-churn/tmpfs-4096/v2")["features"]["memory_reclaim"]["available"].get<bool>());
+  EXPECT_FALSE(job_record("memcg-churn/tmpfs-4096/v1")["features"]["memory_reclaim"]["available"].get<bool>());
+  EXPECT_TRUE(job_record("memcg-churn/tmpfs-4096/v1")["features"]["memcg_v1"]["available"].get<bool>());
 }
 
 TEST_F(VmSmoke, EveryPointHasBothLatencyDistributions) {

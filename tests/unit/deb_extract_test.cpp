@@ -14,6 +14,7 @@
 
 #include "tests/unit/vm_host_test_util.hpp"
 #include "vm/deb_extract.hpp"
+#include "vm/kernel_fetch.hpp"
 
 extern char** environ;
 
@@ -113,6 +114,41 @@ TEST(Deb, GarbageAndMissingFilesThrowNamingThem) {
   msg = error_of([&] { extract_deb((tmp / "missing.deb").string(), keep_all); });
   EXPECT_NE(msg.find((tmp / "missing.deb").string()), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(tmp / "o"));
+}
+
+// A linux-image .deb through kernel_from_path: cached under the package's
+// sha256, and kernel.json names the member each file came from.
+TEST(DebKernel, KernelFromPathRecordsWhichMembersWereUsed) {
+  TempDir tmp;
+  const std::string release = "6.1.0-99-cloud-amd64";
+  const fs::path root = tmp / "pkg";
+  std::string image = pattern_bytes(100 * 1024);
+  image.replace(0x202, 4, "HdrS");
+  write_file(root / "DEBIAN/control", "Package: linux-image-" + release +
+                                          "-unsigned\nVersion: 6.1.999-1\nArchitecture: amd64\nMaintainer: x <x@y>\n"
+                                          "Description: t\n");
+  write_file(root / ("boot/vmlinuz-" + release), image);
+  write_file(root / ("boot/config-" + release), "CONFIG_MEMCG=y\n");
+  write_file(root / ("lib/modules/" + release + "/kernel/a.ko"), "module a");
+  for (const auto& dir : fs::recursive_directory_iterator(root))
+    if (dir.is_directory()) fs::permissions(dir.path(), static_cast<fs::perms>(0755));
+  fs::permissions(root, static_cast<fs::perms>(0755));
+  const std::string deb = (tmp / "linux-image.deb").string();
+  ASSERT_EQ(run({"dpkg-deb", "--root-owner-group", "--build", root.string(), deb}), 0);
+
+  KernelImage k = kernel_from_path(deb, (tmp / "cache").string());
+  const fs::path dir = tmp / "cache/kernels" / sha256_file(deb);
+  EXPECT_EQ(k.release, release);
+  EXPECT_EQ(k.package, "linux-image-" + release + "-unsigned");
+  EXPECT_EQ(k.package_version, "6.1.999-1");
+  EXPECT_EQ(k.vmlinuz, (dir / "vmlinuz").string());
+  EXPECT_TRUE(read_file(k.vmlinuz) == image);
+  EXPECT_EQ(read_file(dir / "modules/kernel/a.ko"), "module a");
+  EXPECT_EQ(k.packages, std::vector<std::string>{"linux-image.deb"});
+  EXPECT_EQ(k.files.at("vmlinuz"), "linux-image.deb: boot/vmlinuz-" + release);
+  EXPECT_EQ(k.files.at("config"), "linux-image.deb: boot/config-" + release);
+  EXPECT_EQ(k.files.at("modules").rfind("linux-image.deb: lib/modules/" + release + "/ (", 0), 0u);
+  EXPECT_EQ(kernel_from_json(nlohmann::json::parse(read_file(dir / "kernel.json"))).files, k.files);
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // Pure harness logic: VM sizing from jobs, --param parsing, job validation.
 #include <gtest/gtest.h>
 
-#include "harness/builtin_jobs.hpp"
 #include "harness/error.hpp"
 #include "harness/scenario_command.hpp"
 #include "harness/vm_sizing.hpp"
@@ -46,16 +45,6 @@ TEST(ScenarioParams, MissingEqualsSignIsAnErrorNamingTheParam) {
     EXPECT_NE(std::string(e.what()).find("keep"), std::string::npos);
     EXPECT_EQ(e.exit_code(), 2);
   }
-}
-
-TEST(BuiltinJobs, DefaultIsTheMemcgSweepOfTheIssue) {
-  RunOptions o;
-  nlohmann::json jobs = builtin_jobs(o);
-  ASSERT_EQ(jobs["jobs"].size(), 1u);
-  EXPECT_EQ(jobs["jobs"][0]["scenario"], "memcg-churn");
-  EXPECT_EQ(jobs["jobs"][0]["targets"], nlohmann::json({0, 500, 1000, 2000}));
-  o.targets = {10, 5};
-  EXPECT_THROW(builtin_jobs(o), KregError);
 }
 
 }  // namespace

@@ -1,0 +1,167 @@
+// Suites: every shipped suite parses; a typo or a wrong type is an error
+// naming the file, the line and the key; the matrix crosses kernels, modes
+// and repetitions into uniquely named units.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "harness/error.hpp"
+#include "harness/matrix.hpp"
+#include "harness/matrix_scheduler.hpp"
+#include "harness/run_command.hpp"
+#include "harness/suite.hpp"
+
+namespace kreg {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_suite(text, "s.toml");
+  } catch (const KregError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const char* kMinimal = R"(kernels = ["debian:bookworm", "debian:trixie"]
+cgroup_modes = ["v1", "v2"]
+[[job]]
+id = "memcg"
+scenario = "memcg-churn"
+targets = [0, 10]
+[[job]]
+id = "netns"
+scenario = "netns"
+targets = [0, 5]
+params = { mode = "live" }
+)";
+
+TEST(Suite, EveryShippedSuiteParses) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(KREG_SOURCE_DIR "/suites")) {
+    if (e.path().extension() != ".toml") continue;
+    SCOPED_TRACE(e.path().string());
+    Suite s = load_suite(e.path().string());
+    EXPECT_FALSE(s.kernels.empty());
+    EXPECT_FALSE(s.jobs.empty());
+    ++n;
+  }
+  EXPECT_GE(n, 3);
+  // The issue's comparison: 5.10, 6.1, 6.12 and the newest 7.x.
+  EXPECT_EQ(load_suite("default").kernels,
+            (std::vector<std::string>{"debian:bullseye", "debian:bookworm", "debian:trixie", "debian:trixie-backports"}));
+}
+
+TEST(Suite, UnknownKeyIsNamedWithItsLine) {
+  std::string err = error_of(std::string(kMinimal) + "sampels = 3\n");
+  EXPECT_NE(err.find("s.toml:12"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown key 'sampels'"), std::string::npos) << err;
+  EXPECT_NE(err.find("samples"), std::string::npos) << "the known keys are listed: " << err;
+}
+
+TEST(Suite, WrongTypeIsNamedWithItsLine) {
+  std::string text = kMinimal;
+  text.replace(text.find("targets = [0, 10]"), 17, "targets = \"0,10\"");
+  std::string err = error_of(text);
+  EXPECT_NE(err.find("s.toml:6"), std::string::npos) << err;
+  EXPECT_NE(err.find("'targets' must be an array of integers"), std::string::npos) << err;
+  EXPECT_NE(error_of(std::string(kMinimal) + "[vm]\nvcpus = \"two\"\n").find("s.toml:13: 'vcpus' must be an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of("kernels = [1]\n").find("'kernels' must be an array of strings"), std::string::npos);
+}
+
+TEST(Suite, SyntaxErrorsAndBadValuesNameTheProblem) {
+  EXPECT_NE(error_of("kernels = [\"a\"\n").find("s.toml:"), std::string::npos);
+  EXPECT_NE(error_of("kernels = [\"a\"]\ncgroup_modes = [\"v3\"]\n[[job]]\nid=\"x\"\nscenario=\"netns\"\ntargets=[1]\n")
+                .find("'v3' is not v1 or v2"),
+            std::string::npos);
+  std::string text = kMinimal;
+  text.replace(text.find("targets = [0, 10]"), 17, "targets = [10, 5]");
+  EXPECT_NE(error_of(text).find("strictly increasing"), std::string::npos);
+  EXPECT_NE(error_of(std::string(kMinimal) + "[[job]]\nid = \"netns\"\nscenario = \"netns\"\ntargets = [1]\n")
+                .find("two jobs share the id netns"),
+            std::string::npos);
+}
+
+TEST(Matrix, CgroupJobsRunPerModeOthersOncePerKernel) {
+  Suite s = parse_suite(kMinimal, "s.toml");
+  std::vector<MatrixUnit> units = plan_matrix(s, {"6.1.0-56-cloud-amd64", "6.12.117+deb13-cloud-amd64"});
+  ASSERT_EQ(units.size(), 2u * 2 + 2);  // memcg x 2 modes x 2 kernels, netns x 2 kernels
+  std::set<std::string> ids, records;
+  for (const auto& u : units) {
+    ids.insert(u.unit_id);
+    records.insert(u.record_path);
+  }
+  EXPECT_EQ(ids.size(), units.size());
+  EXPECT_EQ(records.size(), units.size());
+  EXPECT_EQ(units[0].job["job_id"], "memcg/v1");
+  EXPECT_EQ(units[0].job["params"]["cgroup_mode"], "v1");
+  EXPECT_EQ(units[1].kernel_label, "6.12.117+deb13-cloud-amd64") << "kernel-minor order";
+  EXPECT_EQ(units[2].job["job_id"], "memcg/v2");
+  EXPECT_EQ(units[4].job["job_id"], "netns");
+  EXPECT_EQ(units[4].record_path, "jobs/6.1.0-56-cloud-amd64/netns.json");
+  EXPECT_FALSE(units[4].job.contains("cgroup_modes"));
+}
+
+TEST(Matrix, RepetitionsAreSeparateUnits) {
+  Suite s = parse_suite(std::string("repetitions = 3\n") + kMinimal, "s.toml");
+  std::vector<MatrixUnit> units = plan_matrix(s, {"k"});
+  ASSERT_EQ(units.size(), 3u * 3);
+  EXPECT_EQ(units[0].record_path, "jobs/k/memcg__v1.r1.json");
+  EXPECT_EQ(units[2].unit_id, "k/memcg/v1#r3");
+}
+
+TEST(Overrides, CommandLineReplacesKernelsSweepsAndVm) {
+  Suite s = parse_suite(kMinimal, "s.toml");
+  RunOptions o;
+  o.kernels = {"/boot/vmlinuz"};
+  o.targets = {0, 3};
+  o.cgroup_modes = {"v2"};
+  o.vcpus = 4;
+  Suite r = apply_overrides(s, o);
+  EXPECT_EQ(r.kernels, std::vector<std::string>{"/boot/vmlinuz"});
+  EXPECT_EQ(r.jobs[0]["targets"], nlohmann::json({0, 3}));
+  EXPECT_EQ(r.vm.vcpus, 4);
+  EXPECT_EQ(plan_matrix(r, {"k"}).size(), 2u);
+  o.targets = {5, 1};
+  EXPECT_THROW(apply_overrides(s, o), KregError);
+}
+
+TEST(Overrides, EffectiveSuiteRoundTripsThroughRunJson) {
+  Suite s = parse_suite(kMinimal, "s.toml");
+  Suite back = suite_from_json(suite_to_json(s));
+  EXPECT_EQ(suite_to_json(back), suite_to_json(s));
+}
+
+TEST(Scheduler, NeverRunsMoreThanTheLimitAtOnce) {
+  std::atomic<int> now{0}, peak{0};
+  std::vector<SchedulerTask> tasks(6);
+  for (auto& t : tasks) {
+    t.vcpus = 1;
+    t.memory_mib = 100;
+    t.run = [&] {
+      int n = ++now;
+      int p = peak.load();
+      while (n > p && !peak.compare_exchange_weak(p, n)) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(60));
+      --now;
+    };
+  }
+  std::atomic<bool> stop{false};
+  size_t started = 0;
+  run_scheduled(tasks, {0, 2, 10000}, stop, [&](size_t) { ++started; });
+  EXPECT_EQ(started, 6u);
+  EXPECT_EQ(peak.load(), 2) << "2 host CPUs, 1 vCPU per VM";
+  peak = 0;
+  run_scheduled(tasks, {0, 8, 250}, stop, [](size_t) {});
+  EXPECT_EQ(peak.load(), 2) << "memory allows two 100 MiB VMs in 250 MiB";
+  stop = true;
+  started = 0;
+  run_scheduled(tasks, {0, 2, 10000}, stop, [&](size_t) { ++started; });
+  EXPECT_EQ(started, 0u) << "a stop request launches nothing";
+}
+
+}  // namespace
+}  // namespace kreg
