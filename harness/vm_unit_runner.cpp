@@ -99,7 +99,7 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
   }
 
   bool stored = false;
-  std::string record_status;
+  std::string record_status, record_reason;
   VmOutcome outcome = run_vm(spec, [&](const Frame& frame, const VmOutcome& so_far) {
     nlohmann::json payload = nlohmann::json::parse(frame.payload, nullptr, false);
     if (payload.is_discarded()) return;  // checksummed but not JSON: a guest bug, ignored
@@ -129,6 +129,7 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
       env.store->write_record(unit.record_path, record);
       stored = true;
       record_status = record.value("status", "failed");
+      record_reason = record.value("skip_reason", record["error"].is_object() ? record["error"].value("message", "") : "");
     } else if (frame.type == "error") {
       result.reason = "guest error: " + payload.value("error", "");
     }
@@ -148,7 +149,7 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
     // The guest's verdict: ok, or failed with its own reason in the record.
     // skipped: the kernel lacks what the job needs; the record says why.
     result.status = record_status == "ok" || record_status == "skipped" ? record_status : "failed";
-    if (result.status != "ok") result.reason = "the job's record says " + record_status;
+    if (result.status != "ok") result.reason = record_status + ": " + record_reason;
   }
   // The image and disk are rebuilt on demand; the logs stay as evidence.
   std::error_code ec;

@@ -90,7 +90,10 @@ class PauseLoopGenerator final : public Generator {
   int64_t created_ = 0, next_id_ = 0;
 };
 
+// One directory per hierarchy: two on cgroup v1 (memory and pids mounted
+// apart), one on v2 where both controllers share the unified tree.
 std::vector<std::string> hierarchy_dirs(const std::string& memory, const std::string& pids, const std::string& name) {
+  if (memory == pids) return {memory + "/" + name};
   return {memory + "/" + name, pids + "/" + name};
 }
 
