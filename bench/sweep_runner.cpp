@@ -99,7 +99,14 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
   nlohmann::json record = {{"status", "ok"}, {"error", nullptr}, {"points", nlohmann::json::array()},
                            {"warnings", nlohmann::json::array()}};
   record["counters_before"] = read_kernel_counters();
-  auto generator = make_generator(job.at("scenario"), job.value("params", nlohmann::json::object()), env.context);
+  std::unique_ptr<Generator> generator;
+  try {
+    generator = make_generator(job.at("scenario"), job.value("params", nlohmann::json::object()), env.context);
+  } catch (const GeneratorUnavailable& e) {
+    record["status"] = "skipped";
+    record["skip_reason"] = e.what();
+    return record;
+  }
   record["object"] = generator->object_name();
   record["baseline"] = generator->measure();
   try {

@@ -28,6 +28,14 @@ class GeneratorError : public std::runtime_error {
   int errno_;
 };
 
+// The kernel or host lacks what the generator needs (e.g. the memory
+// controller is on the other cgroup hierarchy): the job is skipped with this
+// reason, never failed: a missing feature is a finding about the kernel.
+class GeneratorUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Where a generator may create things. Everything it creates in cgroupfs lives
 // under <hierarchy>/<cgroup_root>/, every file under scratch_dir, so --local
 // can remove exactly what it made and nothing else.

@@ -57,7 +57,7 @@ class MemcgGenerator : public Generator {
     mount_ = controller_mount_point("memory");
     bool on_v2 = fs::exists(mount_ + "/cgroup.controllers");
     if (on_v2 != (mode_ == "v2"))
-      throw std::invalid_argument(std::string(kName) + ": cgroup_mode " + mode_ + " asked, but the memory controller is on a " +
+      throw GeneratorUnavailable(std::string(kName) + ": cgroup_mode " + mode_ + " asked, but the memory controller is on a " +
                                   (on_v2 ? "v2" : "v1") + " hierarchy at " + mount_);
     create_cgroup(make_cgroup(parent_, "memory").get());
     enable_subtree_controllers(mount_, parent_, {"memory"});

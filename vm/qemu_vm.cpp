@@ -152,6 +152,10 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
     } else if (console_shows_panic(spec.console_log)) {
       outcome.end = VmEnd::Panic;
       outcome.reason = "the guest kernel panicked";
+      // "Kernel panic - not syncing: System is deadlocked on memory" / "Out of memory and no killable processes"
+      std::string tail = file_tail(spec.console_log, 60);
+      if (tail.find("Out of memory") != std::string::npos || tail.find("deadlocked on memory") != std::string::npos)
+        outcome.reason += " (out of memory: give the VM more with --memory or [vm] memory_mib)";
     } else {
       outcome.end = hello ? VmEnd::ExitedEarly : VmEnd::NoHello;
       std::string qemu_said = file_tail(spec.qemu_log, 1);
