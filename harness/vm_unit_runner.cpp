@@ -151,6 +151,19 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
     result.status = record_status == "ok" || record_status == "skipped" ? record_status : "failed";
     if (result.status != "ok") result.reason = record_status + ": " + record_reason;
   }
+  // A job that failed inside a VM that ended normally: the OOM killer may
+  // have taken its worker. Say so, with the console as evidence.
+  if (result.status == "failed" && result.console_tail.empty()) {
+    std::string tail = file_tail(spec.console_log, 40);
+    size_t oom = tail.find("Out of memory: Killed process");
+    if (oom == std::string::npos) oom = tail.find("invoked oom-killer");
+    if (oom != std::string::npos) {
+      std::string line = tail.substr(oom, tail.find('\n', oom) - oom);
+      result.reason += " (the guest's OOM killer fired: " + line + "; give the VM more memory with --memory or [vm] memory_mib)";
+      result.end = "oom";
+    }
+    result.console_tail = file_tail(spec.console_log, 25);
+  }
   // The image and disk are rebuilt on demand; the logs stay as evidence.
   std::error_code ec;
   fs::remove(spec.initrd, ec);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "tests/integration/kreg_cli.hpp"
 #include "vm/kernel_fetch.hpp"
@@ -44,6 +45,32 @@ TEST(VmFailure, GuestThatNeverSaysHelloIsKilled) {
     EXPECT_EQ(u["end"], "no-hello");
     EXPECT_LT(u["wall_s"].get<double>(), 30.0) << "the hung VM was not killed promptly";
   }
+}
+
+TEST(VmFailure, GuestOutOfMemoryIsReportedWithConsoleTail) {
+  TempDir dir;
+  // 2000 live netns (~400 KiB each) cannot fit in 160 MiB: the guest's OOM
+  // killer takes the namespace holders and the sweep ends short.
+  std::ofstream(dir.path + "/oom.toml") << R"(kernels = ["debian:bookworm"]
+cgroup_modes = ["v1"]
+[vm]
+vcpus = 1
+memory_mib = 160
+timeout_s = 300
+[[job]]
+id = "netns/live"
+scenario = "netns"
+params = { mode = "live" }
+targets = [0, 2000]
+samples = 5
+)";
+  CapturedRun r = run_kreg({"run", dir.path + "/oom.toml", "--results", dir.path, "--run-id", "o"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(last_line(r.err).find("OOM killer"), std::string::npos) << r.err;
+  nlohmann::json run = read_json(dir.path + "/o/run.json");
+  ASSERT_EQ(run["failures"].size(), 1u);
+  EXPECT_EQ(run["failures"][0]["end"], "oom");
+  EXPECT_NE(run["failures"][0]["console_tail"].get<std::string>().find("Out of memory"), std::string::npos);
 }
 
 TEST(VmFailure, UnwritableInitramfsIsAOneLineError) {
