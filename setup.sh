@@ -10,9 +10,13 @@ PACKAGES=(
   libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcgroup-dev libarchive-dev zlib1g-dev libssl-dev
+  libboost-math-dev  # header-only Boost.Math: kreg compare's t and normal distributions
   qemu-system-x86 cpio xz-utils zstd e2fsprogs busybox-static
   rpm  # rpmbuild: the .rpm kernel tests build real packages
+  libyaml-cpp-dev  # the tests read kreg submit k8s's manifest back
+  slurm-wlm munge  # kreg submit slurm's test starts a single-host Slurm cluster of its own
   python3 python3-matplotlib python3-numpy
+  chromium  # the plots test renders kreg report's HTML page headless
 )
 
 SUDO=()

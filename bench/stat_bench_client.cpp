@@ -36,7 +36,12 @@ std::string sanitize_gbench_json(const std::string& text) {
 
 StatReadResult distributions_from_gbench(const nlohmann::json& gbench) {
   StatReadResult result;
+  // The record keeps Google Benchmark's own JSON minus the per-repetition
+  // entries, which become one compact samples_ns array per metric.
   result.gbench = gbench;
+  result.gbench["benchmarks"] = nlohmann::json::array();
+  for (const auto& bm : gbench.value("benchmarks", nlohmann::json::array()))
+    if (bm.value("run_type", "") != "iteration") result.gbench["benchmarks"].push_back(bm);
   static const std::pair<const char*, const char*> kAggregates[] = {
       {"min", "min_ns"}, {"median", "median_ns"}, {"p90", "p90_ns"},
       {"p99", "p99_ns"}, {"max", "max_ns"},       {"mean", "mean_ns"}};
@@ -45,6 +50,10 @@ StatReadResult distributions_from_gbench(const nlohmann::json& gbench) {
     std::string metric = run_name.substr(0, run_name.find('/'));
     if (bm.value("error_occurred", false)) {
       result.skipped[metric] = bm.value("error_message", "benchmark error");
+      continue;
+    }
+    if (bm.value("run_type", "") == "iteration") {
+      if (bm.at("real_time").is_number()) result.metrics[metric]["samples_ns"].push_back(bm["real_time"].get<double>());
       continue;
     }
     if (bm.value("run_type", "") != "aggregate") continue;

@@ -167,7 +167,9 @@ int main(int argc, char** argv) {
         ->Repetitions(samples)
         ->UseManualTime()
         ->Unit(benchmark::kNanosecond)
-        ->ReportAggregatesOnly(true)
+        // Every repetition is reported: the host keeps them as the raw
+        // samples (samples_ns) that kreg compare's rank test needs.
+        ->ReportAggregatesOnly(false)
         ->ComputeStatistics("min", [](const std::vector<double>& v) {
           return *std::min_element(v.begin(), v.end());
         })

@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <string>
 
+#include "harness/compare_command.hpp"
 #include "harness/error.hpp"
+#include "harness/cluster_cli.hpp"
 #include "harness/kernels_command.hpp"
 #include "harness/report_command.hpp"
 #include "harness/run_command.hpp"
@@ -66,9 +68,12 @@ int main(int argc, char** argv) {
   scenario_cmd->add_flag("--reclaim", scenario.reclaim, "after the last point, time reclaim and count what it freed");
   add_vm_options(scenario_cmd, scenario_run);
 
-  std::string report_dir, python = "python3";
-  CLI::App* report_cmd = app.add_subcommand("report", "plots and a summary of a run: kreg report results/<run-id>");
+  std::string report_dir, report_compare, python = "python3";
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "plots, capacity report (Markdown + HTML) and summary of a run: kreg report results/<run-id>");
   report_cmd->add_option("run_dir", report_dir, "results/<run-id>")->required();
+  report_cmd->add_option("--compare", report_compare,
+                         "kreg compare's summary.md to include (default: results/<run-id>/compare/*.md)");
   report_cmd->add_option("--python", python, "Python with matplotlib")->capture_default_str();
 
   kreg::KernelsOptions kernels;
@@ -81,11 +86,33 @@ int main(int argc, char** argv) {
   kernels_cmd->add_option("--cache", kernels.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
   kernels_cmd->add_flag("--json", kernels.json, "machine-readable JSON on stdout");
 
+  kreg::ClusterCli cluster(app, run_cmd, run);  // plan, merge, submit; run --plan --shard
+
+  kreg::CompareOptions compare;
+  CLI::App* compare_cmd = app.add_subcommand(
+      "compare", "is NEW worse than BASELINE? exit 0 no regression, 1 regression, 2 could not compare");
+  compare_cmd->add_option("baseline", compare.baseline, "results/<run-id>, results/<run-id>:KERNEL (e.g. :6.1) or a job record")
+      ->required();
+  compare_cmd->add_option("new", compare.candidate, "the same for the run under test")->required();
+  compare_cmd->add_option("--threshold", compare.threshold_pct, "practical threshold: slope or median worse by more than PCT")
+      ->capture_default_str();
+  compare_cmd->add_option("--threshold-for", compare.threshold_for, "METRIC=PCT: another threshold for one metric (repeatable)")
+      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  compare_cmd->add_option("--alpha", compare.alpha, "significance level of the tests; slope intervals are 1 - alpha")
+      ->capture_default_str();
+  compare_cmd->add_option("--min-points", compare.min_points,
+                          "regressed sweep points that make a metric regress without its slope")
+      ->capture_default_str();
+  compare_cmd->add_flag("--allow-accelerator-mismatch", compare.allow_accelerator_mismatch,
+                        "compare runs taken under different accelerators (KVM vs TCG) anyway");
+  compare_cmd->add_option("--junit", compare.junit, "JUnit XML file (default: <new run>/compare/junit.xml)");
+  compare_cmd->add_option("--markdown", compare.markdown, "Markdown summary (default: <new run>/compare/summary.md)");
+
   // CLI11 reports a misspelt subcommand as "a subcommand is required"; name it.
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) known |= argc > 1 && sub->check_name(argv[1]);
   if (argc > 1 && argv[1][0] != '-' && !known) {
-    std::fprintf(stderr, "kreg: error: unknown subcommand '%s' (known: run, scenario, report, kernels; see kreg --help)\n",
+    std::fprintf(stderr, "kreg: error: unknown subcommand '%s' (known: run, scenario, report, kernels, compare, plan, merge, submit; see kreg --help)\n",
                  argv[1]);
     return 2;
   }
@@ -108,8 +135,10 @@ int main(int argc, char** argv) {
       return rc;
     }
     if (*scenario_cmd) return kreg::scenario_command(scenario, scenario_run);
-    if (*report_cmd) return kreg::report_command(report_dir, python);
+    if (*report_cmd) return kreg::report_command(report_dir, python, report_compare);
     if (*kernels_cmd) return kreg::kernels_command(kernels);
+    if (int rc = 0; cluster.dispatch(rc)) return rc;
+    if (*compare_cmd) return kreg::compare_command(compare);
   } catch (const kreg::KregError& e) {
     std::fprintf(stderr, "kreg: error: %s\n", e.what());
     return e.exit_code();

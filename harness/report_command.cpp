@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 #include "harness/error.hpp"
 #include "vm/process.hpp"
@@ -15,7 +16,7 @@ std::string plots_dir() {
   return std::string(KREG_SOURCE_DIR) + "/plots";
 }
 
-int report_command(const std::string& run_dir, const std::string& python) {
+int report_command(const std::string& run_dir, const std::string& python, const std::string& compare_md) {
   if (!fs::is_directory(run_dir + "/jobs"))
     throw KregError("'" + run_dir + "' is not a kreg run directory (expected results/<run-id>/ with jobs/)");
   bool any = false;
@@ -23,8 +24,12 @@ int report_command(const std::string& run_dir, const std::string& python) {
   if (!any) throw KregError("run " + run_dir + " holds no job record yet (did `kreg run` finish a job?)");
   std::string script = plots_dir() + "/report.py";
   if (!fs::exists(script)) throw KregError("plot script " + script + " is missing (set KREG_PLOTS_DIR)");
+  if (!compare_md.empty() && !fs::is_regular_file(compare_md))
+    throw KregError("--compare " + compare_md + " is not a file (pass the summary.md `kreg compare` wrote)");
   std::string out_dir = run_dir + "/report";
-  if (wait_for_exit(spawn_process({python, script, run_dir, "--out", out_dir}, {"", "", "", true})) != 0)
+  std::vector<std::string> argv{python, script, run_dir, "--out", out_dir};
+  if (!compare_md.empty()) argv.insert(argv.end(), {"--compare", compare_md});
+  if (wait_for_exit(spawn_process(argv, {"", "", "", true})) != 0)
     throw KregError("plots/report.py failed on " + run_dir + " (see its message above; install python3-matplotlib with ./setup.sh)");
   return 0;  // report.py listed what it wrote
 }

@@ -58,7 +58,7 @@ void check_run_id_free(const std::string& results_root, const std::string& run_i
     throw KregError("results directory " + dir + " already holds a run (choose another --run-id)");
 }
 
-ResultStore::ResultStore(const std::string& results_root, const std::string& run_id, bool resume)
+ResultStore::ResultStore(const std::string& results_root, const std::string& run_id, bool resume, bool link_latest)
     : dir_(results_root + "/" + run_id), run_id_(run_id) {
   std::error_code ec;
   if (resume && !fs::exists(dir_ + "/run.json"))
@@ -67,6 +67,7 @@ ResultStore::ResultStore(const std::string& results_root, const std::string& run
   fs::create_directories(dir_ + "/jobs", ec);
   if (ec) throw KregError("cannot create results directory " + dir_ + ": " + ec.message() + " (choose a writable --results)");
   // results/latest -> the newest run, so README's commands need no run id.
+  if (!link_latest) return;
   std::string latest = results_root + "/latest";
   fs::remove(latest, ec);
   fs::create_directory_symlink(run_id, latest, ec);

@@ -13,7 +13,10 @@ class ResultStore {
   // Creates `results_root`/`run_id` (and jobs/, vm/). Throws KregError naming
   // the directory if it cannot be created or already holds a run.
   // With `resume`, opens an existing run instead (KregError if there is none).
-  ResultStore(const std::string& results_root, const std::string& run_id, bool resume = false);
+  // Without `link_latest`, results_root/latest is left alone (shards of a
+  // plan share a root and must never write the same file).
+  ResultStore(const std::string& results_root, const std::string& run_id, bool resume = false,
+              bool link_latest = true);
 
   const std::string& dir() const { return dir_; }
   const std::string& run_id() const { return run_id_; }

@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "harness/error.hpp"
 #include "harness/matrix.hpp"
 #include "harness/matrix_scheduler.hpp"
+#include "harness/plan_file.hpp"
 #include "harness/progress.hpp"
 #include "harness/result_store.hpp"
 #include "harness/run_local_command.hpp"
@@ -79,13 +81,15 @@ struct RunState {
   void save() { store->write_run(run); }
 };
 
-// Runs every unit without a record; updates run.json as units start and end.
+// Runs every unit without a record (of `only`, when given: a plan's shard);
+// updates run.json as units start and end.
 int execute(RunState& state, const Suite& suite, const std::vector<KernelImage>& kernels, UnitEnvironment env,
-            int parallel_override) {
+            int parallel_override, const std::set<std::string>* only = nullptr) {
   Progress progress;
   std::vector<std::string> labels;
   for (const auto& k : kernels) labels.push_back(kernel_label(k));
   std::vector<MatrixUnit> units = plan_matrix(suite, labels);
+  if (only) std::erase_if(units, [&](const MatrixUnit& u) { return !only->contains(u.unit_id); });
   nlohmann::json& run = state.run;
   run["units"] = nlohmann::json::array();
   std::vector<size_t> todo;
@@ -183,8 +187,13 @@ int execute(RunState& state, const Suite& suite, const std::vector<KernelImage>&
   progress.note(fmt::format("kreg: {} of {} units run in {:.0f} s: {} failed, {} stopped, {} not started; records in {}",
                             finished, todo.size(), wall, failed, stopped, not_started, state.store->dir()));
   if (g_stop.load()) {
-    progress.note("kreg: stopped; finish with: kreg run --resume " + state.store->run_id() + " --results " +
-                  fs::path(state.store->dir()).parent_path().string());
+    if (run.contains("shard"))  // a shard resumes by running it again
+      progress.note(fmt::format("kreg: stopped; finish with: kreg run --plan {} --shard {} --results {}",
+                                run["shard"].value("plan_file", "PLAN"), run["shard"].value("index", 0),
+                                fs::path(state.store->dir()).parent_path().parent_path().parent_path().string()));
+    else
+      progress.note("kreg: stopped; finish with: kreg run --resume " + state.store->run_id() + " --results " +
+                    fs::path(state.store->dir()).parent_path().string());
     return 130;
   }
   if (failed > 0) {
@@ -250,6 +259,115 @@ int resume_run(const RunOptions& options) {
   return execute(state, suite, kernels, env, options.parallel);
 }
 
+// The plan fixes the suite, its kernels, overrides and accelerator: a shard
+// runs exactly what was planned, wherever it runs.
+void check_shard_options(const RunOptions& o) {
+  if (o.plan.empty() || o.shard < 0) throw KregError("--plan and --shard go together: kreg run --plan PLAN --shard I");
+  std::string bad;
+  auto flag = [&](bool given, const char* name) {
+    if (given) bad += (bad.empty() ? "" : ", ") + std::string(name);
+  };
+  flag(o.suite != "default", "a suite");
+  flag(!o.resume.empty(), "--resume");
+  flag(!o.run_id.empty(), "--run-id");
+  flag(o.local, "--local");
+  flag(!o.kernels.empty(), "--kernel");
+  flag(!o.cgroup_modes.empty(), "--cgroup-mode");
+  flag(!o.targets.empty(), "--targets");
+  flag(o.page_cache_bytes >= 0, "--page-cache-bytes");
+  flag(o.samples > 0, "--samples");
+  flag(o.vcpus > 0, "--vcpus");
+  flag(o.memory_mib > 0, "--memory");
+  flag(o.timeout_s > 0, "--timeout");
+  flag(o.hello_timeout_s > 0, "--hello-timeout");
+  flag(!o.append.empty(), "--append");
+  flag(o.accel != "auto", "--accel");
+  if (!bad.empty())
+    throw KregError("--plan fixes what a shard runs; drop " + bad + " (or give them to kreg plan for a new plan)");
+}
+
+// kreg run --plan P --shard I: the shard's units as a run of their own in
+// <results>/<plan_id>/shards/<I>/ (no file outside it is written, so shards
+// can share a results directory). Running a shard again completes it: units
+// with a record are kept, the others run.
+int run_shard(const RunOptions& options) {
+  check_shard_options(options);
+  Progress progress;
+  Plan plan = load_plan(options.plan);
+  if (options.shard >= plan.shard_count())
+    throw KregError(fmt::format("--shard {} is not in plan {} (shards 0-{})", options.shard, plan.path,
+                                plan.shard_count() - 1));
+  Suite suite = suite_from_json(plan.json.at("suite_effective"));
+  suite.text = plan.json.value("suite_text", "");
+  const std::vector<std::string> ids = plan.shard_units(options.shard);
+  const std::set<std::string> only(ids.begin(), ids.end());
+  const auto& planned_kernels = plan.json.at("kernels");
+  std::vector<bool> needed(planned_kernels.size(), false);
+  for (const auto& u : plan.json.at("units"))
+    if (only.contains(u.at("unit_id")))
+      for (size_t k = 0; k < planned_kernels.size(); ++k) needed[k] = needed[k] || planned_kernels[k]["label"] == u["kernel"];
+  auto qemu = find_program(options.qemu);
+  if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  locate_guest_binaries();
+  std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+  std::vector<KernelImage> kernels = plan_kernels(plan, needed, cache_dir);
+  nlohmann::json kernels_json = nlohmann::json::array();
+  for (size_t k = 0; k < kernels.size(); ++k)
+    kernels_json.push_back({{"spec", planned_kernels[k]["spec"]}, {"label", planned_kernels[k]["label"]},
+                            {"kernel", to_json(kernels[k])}});
+
+  // The shard's units must be units of this matrix, or execute() would quietly run fewer.
+  std::vector<std::string> labels;
+  for (const auto& k : kernels) labels.push_back(kernel_label(k));
+  std::set<std::string> matrix;
+  for (const auto& u : plan_matrix(suite, labels)) matrix.insert(u.unit_id);
+  for (const auto& id : ids)
+    if (!matrix.contains(id))
+      throw KregError("plan " + plan.path + " gives shard " + std::to_string(options.shard) + " unit " + id +
+                      ", which its suite and kernels do not make (a damaged plan, or one of another kreg)");
+  const std::string root = options.results_root + "/" + plan.id() + "/shards";
+  const std::string shard_id = std::to_string(options.shard);
+  const bool again = fs::exists(root + "/" + shard_id + "/run.json");
+  ResultStore store(root, shard_id, again, /*link_latest=*/false);
+  g_last_run_dir = store.dir();
+  RunOptions effective = options;
+  effective.accel = plan.json.value("accel", "auto");
+  UnitEnvironment env = make_environment(effective, suite, plan.id(), &store);
+  progress.note("kreg: accelerator " + to_string(env.accel.accelerator) + ": " + env.accel.reason);
+  RunState state{{}, &store, {}};
+  if (again) {
+    state.run = nlohmann::json::parse(std::ifstream(store.dir() + "/run.json"), nullptr, false);
+    if (state.run.is_discarded() || state.run.value("shard", nlohmann::json::object()).value("plan_sha256", "") != plan.sha256)
+      throw KregError(store.dir() + " holds results of another plan than " + plan.path +
+                      " (same plan id, different contents); pass another --results");
+    if (state.run["machine"].value("accelerator", "") != to_string(env.accel.accelerator))
+      throw KregError("shard " + shard_id + " was measured under " + state.run["machine"].value("accelerator", "?") +
+                      " but this machine would use " + to_string(env.accel.accelerator) + "; timings would not compare");
+    state.run["resumed"].push_back({{"at", make_run_id("rerun")}});
+    state.run["shard"]["plan_file"] = plan.path;
+    state.run["kernels"] = kernels_json;
+  } else {
+    state.run = {{"schema", "kreg.run"},
+                 {"schema_version", 2},
+                 {"run_id", plan.id()},
+                 {"suite", suite.name},
+                 {"suite_effective", plan.json.at("suite_effective")},
+                 {"kernels", kernels_json},
+                 {"machine", machine_json(env, suite)},
+                 {"status", "running"},
+                 {"failures", nlohmann::json::array()},
+                 {"resumed", nlohmann::json::array()},
+                 {"shard", {{"plan_id", plan.id()}, {"plan_sha256", plan.sha256}, {"plan_file", plan.path},
+                            {"index", options.shard}, {"count", plan.shard_count()}, {"units", ids}}},
+                 {"plan", plan.json}};
+  }
+  progress.note(fmt::format("kreg: plan {} shard {} of {}: {} units, results in {}", plan.id(), options.shard,
+                            plan.shard_count(), ids.size(), store.dir()));
+  StopOnSignal stop_on_signal;
+  int parallel = options.parallel > 0 ? options.parallel : plan.json.value("vms_per_shard", 1);
+  return execute(state, suite, kernels, env, parallel, &only);
+}
+
 // --local: the suite's jobs, one per cgroup mode, on the host kernel.
 nlohmann::json local_jobs(const Suite& suite) {
   nlohmann::json jobs = nlohmann::json::array();
@@ -261,6 +379,26 @@ nlohmann::json local_jobs(const Suite& suite) {
 }  // namespace
 
 std::string last_run_dir() { return g_last_run_dir; }
+
+ResolvedKernels resolve_suite_kernels(const Suite& suite, const std::string& cache_dir) {
+  Progress progress;
+  ResolvedKernels out;
+  for (size_t i = 0; i < suite.kernels.size(); ++i) {
+    const std::string& spec = suite.kernels[i];
+    progress.status(fmt::format("kreg: kernel {}/{}: obtaining {}", i + 1, suite.kernels.size(),
+                                spec.empty() ? "(newest Debian 6.1 cloud)" : spec));
+    KernelImage k = obtain_kernel(spec, cache_dir);
+    progress.note(fmt::format("kreg: kernel {}/{} {}: {} {} (image {}{})", i + 1, suite.kernels.size(), spec,
+                              k.package.empty() ? kernel_label(k) : k.package, k.package_version, k.vmlinuz,
+                              k.modules_dir.empty() ? "" : ", modules " + k.modules_dir));
+    for (const auto& other : out.images)
+      if (other.image_sha256 == k.image_sha256)
+        throw KregError("kernels '" + other.source + "' and '" + spec + "' are the same image; list each kernel once");
+    out.json.push_back({{"spec", spec}, {"label", kernel_label(k)}, {"kernel", to_json(k)}});
+    out.images.push_back(k);
+  }
+  return out;
+}
 
 Suite apply_overrides(Suite suite, const RunOptions& o) {
   if (!o.kernels.empty()) suite.kernels = o.kernels;
@@ -296,6 +434,7 @@ Suite apply_overrides(Suite suite, const RunOptions& o) {
 }
 
 int run_command(const RunOptions& options) {
+  if (!options.plan.empty() || options.shard >= 0) return run_shard(options);
   if (!options.resume.empty()) return resume_run(options);
   Progress progress;
   // Parse and validate everything before any slow work.
@@ -313,22 +452,9 @@ int run_command(const RunOptions& options) {
   std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
 
   // Every kernel first: a typo in the fourth kernel must not cost an hour of VMs.
-  std::vector<KernelImage> kernels;
-  nlohmann::json kernels_json = nlohmann::json::array();
-  for (size_t i = 0; i < suite.kernels.size(); ++i) {
-    const std::string& spec = suite.kernels[i];
-    progress.status(fmt::format("kreg: kernel {}/{}: obtaining {}", i + 1, suite.kernels.size(),
-                                spec.empty() ? "(newest Debian 6.1 cloud)" : spec));
-    KernelImage k = obtain_kernel(spec, cache_dir);
-    progress.note(fmt::format("kreg: kernel {}/{} {}: {} {} (image {}{})", i + 1, suite.kernels.size(), spec,
-                              k.package.empty() ? kernel_label(k) : k.package, k.package_version, k.vmlinuz,
-                              k.modules_dir.empty() ? "" : ", modules " + k.modules_dir));
-    for (const auto& other : kernels)
-      if (other.image_sha256 == k.image_sha256)
-        throw KregError("kernels '" + other.source + "' and '" + spec + "' are the same image; list each kernel once");
-    kernels_json.push_back({{"spec", spec}, {"label", kernel_label(k)}, {"kernel", to_json(k)}});
-    kernels.push_back(k);
-  }
+  ResolvedKernels resolved = resolve_suite_kernels(suite, cache_dir);
+  std::vector<KernelImage>& kernels = resolved.images;
+  nlohmann::json& kernels_json = resolved.json;
 
   ResultStore store(options.results_root, run_id);
   g_last_run_dir = store.dir();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/suite.hpp"
+#include "vm/kernel_fetch.hpp"
 
 namespace kreg {
 
@@ -34,6 +35,8 @@ struct RunOptions {
   double hello_timeout_s = 0;
   bool local = false;             // run on the host kernel instead of VMs
   std::optional<Suite> inline_suite;  // built by `kreg scenario` instead of a file
+  std::string plan;               // kreg run --plan P --shard I: one shard of a plan (harness/plan_file.hpp)
+  int shard = -1;
 };
 
 // Returns the process exit code: 0 when every unit finished ok, 2 when a VM
@@ -46,5 +49,13 @@ std::string last_run_dir();
 
 // The suite with the command line's overrides applied (exposed for tests).
 Suite apply_overrides(Suite suite, const RunOptions& options);
+
+// Obtains every kernel of the suite (run.json's "kernels": spec, label, kernel),
+// refusing the same image twice. Shared by kreg run and kreg plan.
+struct ResolvedKernels {
+  std::vector<KernelImage> images;
+  nlohmann::json json = nlohmann::json::array();
+};
+ResolvedKernels resolve_suite_kernels(const Suite& suite, const std::string& cache_dir);
 
 }  // namespace kreg

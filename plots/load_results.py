@@ -61,7 +61,7 @@ def load_run(run_dir):
 
 def _normalise(record):
     """Sweep records name the x "created" and keep generator parameters under
-    job.params; the memcg plots read "churned" and flat job keys."""
+    job.params; memcg points also get "churned" and the job its parameters as flat keys."""
     job = record.get("job")
     if isinstance(job, dict) and isinstance(job.get("params"), dict):
         for key, value in job["params"].items():
@@ -98,14 +98,6 @@ def counter(point, key):
 def metrics(point):
     m = point.get("metrics")
     return m if isinstance(m, dict) else {}
-
-
-def is_memcg_dying(record):
-    """A record whose points can go on the memcg plots (x = dying memcgs)."""
-    scenario = (record.get("job") or {}).get("scenario")
-    if scenario is not None and scenario not in ("memcg-churn", "memcg-dying"):
-        return False
-    return any(measured(p, "memcg_dying") is not None for p in record["points"])
 
 
 def metric_names(records):

@@ -1,11 +1,22 @@
-"""summary.md: what ran where, a table per job, kernel memory per dying memcg, plots, failures."""
+"""summary.md: what ran where, a table per job, kernel memory per held object, plots, problems."""
 
 import re
 
+import run_facts
+from families import HELD_KEYS, NOT_LATENCY, scenario_key, singular
+from kernel_memory import held_fit_points
 from load_results import accelerator, job_id, measured, metric_names, metrics, release
-from series import kernel_memory_fit, kernel_label
 
-TCG_SENTENCE = "Timings under TCG are comparable only with other TCG timings."
+# Per scenario: the measured counts a job table shows after target and created.
+MEASURED_COLUMNS = {"memcg-churn": [("memcg_dying", "dying measured")],
+                    "netns/live": [("netns_live", "live netns"), ("slab_net_namespace_active_objs", "net_namespace objs")],
+                    "netns/dead": [("netns_live", "live netns"), ("slab_net_namespace_active_objs", "net_namespace objs")],
+                    "pause-loop": [("pods_live", "live pods"), ("memcg_dying", "dying memcgs")],
+                    "dentry-negative": [("dentry_nr_negative", "nr_negative"), ("dentry_nr_dentry", "nr_dentry")]}
+
+
+def kernel_label(record):
+    return f"{release(record)} ({accelerator(record).upper()})"
 
 
 def _cell(value):
@@ -26,37 +37,20 @@ def _fence(text):
     return f"{fence}\n{text.rstrip()}\n{fence}"
 
 
-def _ran_on(records):
-    lines = ["## Ran on", "",
-             "| kernel release | package | accelerator | vCPUs | memory | QEMU | jobs |",
-             "|---|---|---|---|---|---|---|"]
-    seen = {}
-    for r in records:
-        k, m = r.get("kernel") or {}, r.get("machine") or {}
-        row = (release(r), f"{k.get('package', '?')} {k.get('package_version', '')}".strip(),
-               accelerator(r).upper(), m.get("vcpus"), f"{m['memory_mib']} MiB" if m.get("memory_mib") else None,
-               m.get("qemu"))
-        seen.setdefault(row, []).append(job_id(r))
-    for row, jobs in seen.items():
-        lines.append("| " + " | ".join(_cell(v) for v in row) + f" | {len(jobs)} |")
-    reasons = {(r.get("machine") or {}).get("accelerator_reason") for r in records} - {None, ""}
-    lines.append("")
-    for reason in sorted(reasons):
-        lines.append(f"Accelerator choice: {reason}")
-        lines.append("")
-    if any(accelerator(r) == "tcg" for r in records):
-        lines += [f"**{TCG_SENTENCE}**", ""]
-    return lines
-
-
 def _job_table(record, names):
-    header = ["target", "churned", "dying measured", "dying/churned %"]
+    key = scenario_key(record)
+    memcg = key in ("memcg-churn", "memcg-dying")
+    columns = MEASURED_COLUMNS.get(key, [(HELD_KEYS[key][0], HELD_KEYS[key][1])] if key in HELD_KEYS else [])
+    header = ["target", "churned" if memcg else "created"] + [title for _, title in columns]
+    header += ["dying/churned %"] if memcg else []
     header += [f"{n} median / p90 / p99 (µs)" for n in names]
     lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     for p in record["points"]:
-        churned, dying = p.get("churned"), measured(p, "memcg_dying")
-        ratio = f"{100.0 * dying / churned:.1f}" if dying is not None and churned else None
-        row = [_cell(p.get("target")), _cell(churned), _cell(dying), _cell(ratio)]
+        created = p.get("churned", p.get("created"))
+        row = [_cell(p.get("target")), _cell(created)] + [_cell(measured(p, k)) for k, _ in columns]
+        if memcg:
+            dying = measured(p, "memcg_dying")
+            row.append(_cell(f"{100.0 * dying / created:.1f}" if dying is not None and created else None))
         for n in names:
             m = metrics(p).get(n)
             if isinstance(m, dict):
@@ -69,7 +63,10 @@ def _job_table(record, names):
 
 def _job_section(record):
     job = record.get("job") or {}
-    params = [f"scenario {job.get('scenario', '?')}", f"cgroup {job.get('cgroup_mode', '?')}"]
+    params = [f"scenario {job.get('scenario', '?')}"]
+    mode = (record.get("unit") or {}).get("cgroup_mode", job.get("cgroup_mode"))
+    if mode:
+        params.append(f"cgroup {mode}")
     if "page_cache_bytes" in job:
         params.append(f"{job['page_cache_bytes']} B of {job.get('page_cache', 'page cache')} per memcg")
     if "samples" in job:
@@ -79,19 +76,24 @@ def _job_section(record):
         params.append(f"job time {timing['job_s']:.1f} s")
     lines = [f"### {job_id(record)} — {kernel_label(record)}", "",
              f"Status **{record.get('status', '?')}**; " + ", ".join(params) + f". Record: `jobs/{record['_file']}`.", ""]
+    if record.get("skip_reason"):
+        lines += [f"Skipped: {_cell(record['skip_reason'])}", ""]
     base = record.get("baseline") or {}
-    if base:
+    if base and "memcg_dying" in base and scenario_key(record) in ("memcg-churn", "memcg-dying"):
         lines += [f"Baseline before churning: {_cell(base.get('memcg_dying'))} dying, "
                   f"{_cell(base.get('memcg_num_cgroups'))} memcgs in /proc/cgroups.", ""]
     if not record["points"]:
         return lines + ["No points were recorded.", ""]
-    lines += _job_table(record, metric_names([record])) + [""]
-    fit = kernel_memory_fit(record)
-    if fit:
-        lines += [f"Kernel memory per dying memcg: **{fit[0]:.2f} KiB** (least-squares slope of meminfo "
-                  f"Slab + Percpu against measured dying memcgs over {fit[2]} points).", ""]
-    elif any(measured(p, "memcg_dying") is not None for p in record["points"]):
-        lines += ["Kernel memory per dying memcg: n/a (needs Slab and Percpu at two or more distinct dying counts).", ""]
+    lines += _job_table(record, [n for n in metric_names([record]) if n not in NOT_LATENCY]) + [""]
+    key = scenario_key(record)
+    if key in HELD_KEYS:
+        what = HELD_KEYS[key][1]
+        fit, why = held_fit_points(record["points"], key)
+        if fit is not None:
+            lines += [f"Kernel memory per {singular(what)}: **{fit.b:.2f} KiB** (least-squares slope of meminfo "
+                      f"Slab + Percpu against measured {what} over {fit.n} points).", ""]
+        else:
+            lines += [f"Kernel memory per {singular(what)}: {why}.", ""]
     return lines
 
 
@@ -99,8 +101,10 @@ def _problems(run, records):
     lines = ["## Problems", ""]
     bad = [r for r in records if r.get("status") != "ok"]
     for r in bad:
-        lines.append(f"- Job `{job_id(r)}` on {kernel_label(r)}: status **{r.get('status')}**, "
-                     f"error: {_cell(r.get('error') or 'none given')}")
+        error = r.get("error") or r.get("skip_reason") or "none given"
+        error = error.get("message", error) if isinstance(error, dict) else error
+        what = "reason" if r.get("status") == "skipped" else "error"
+        lines.append(f"- Job `{job_id(r)}` on {kernel_label(r)}: status **{r.get('status')}**, {what}: {_cell(error)}")
     for r in records:
         for p in r["points"]:
             for name, why in (p.get("skipped") or {}).items():
@@ -124,8 +128,9 @@ def write_summary(run, records, run_dir, plots, out_path):
     lines = [f"# kreg report: run {run_id}", "",
              f"Run directory `{run_dir}`, suite {run.get('suite', '?')}, run status {run.get('status', '?')}, "
              f"{len(records)} job record(s).", ""]
-    lines += _ran_on(records)
-    lines += ["## Jobs", "", "Latencies are per read (open, read to EOF, close) of the file, in µs.", ""]
+    lines += run_facts.markdown_section(records, "## Ran on")
+    lines += ["## Jobs", "", "Latencies are per operation in µs: `_read` open, read to EOF, close; `_open` open + "
+              "close; `_stat` stat(); `_lookup` stat() of an absent name. Capacity thresholds: `capacity.md`.", ""]
     for r in records:
         lines += _job_section(r)
     lines += ["## Plots", ""]

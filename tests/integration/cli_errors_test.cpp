@@ -88,6 +88,13 @@ TEST(CliErrors, ReportOnSomethingThatIsNotARun) {
   expect_one_line_error(run_kreg({"report", dir.path}), dir.path);
 }
 
+TEST(CliErrors, ReportCompareFileMissing) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path + "/jobs");
+  std::ofstream(dir.path + "/jobs/a.json") << "{\"points\": []}";
+  expect_one_line_error(run_kreg({"report", dir.path, "--compare", dir.path + "/absent.md"}), "absent.md");
+}
+
 TEST(CliErrors, ExistingRunIsNeverOverwritten) {
   TempDir dir;
   std::filesystem::create_directories(dir.path + "/r1");

@@ -34,6 +34,20 @@ TEST(StatBenchClient, TakesEveryAggregateOfEveryMetric) {
   EXPECT_EQ(r.gbench, gb);
 }
 
+TEST(StatBenchClient, RepetitionsBecomeRawSamplesAndLeaveTheStoredJson) {
+  nlohmann::json gb = {{"benchmarks", nlohmann::json::array()}};
+  for (double ns : {30.0, 10.0, 20.0})
+    gb["benchmarks"].push_back({{"name", "m/iterations:1/repeats:3/manual_time"},
+                                {"run_name", "m/iterations:1/repeats:3/manual_time"},
+                                {"run_type", "iteration"}, {"repetitions", 3}, {"real_time", ns}, {"time_unit", "ns"}});
+  gb["benchmarks"].push_back(aggregate("m", "median", 20));
+  StatReadResult r = distributions_from_gbench(gb);
+  EXPECT_EQ(r.metrics["m"]["samples_ns"], nlohmann::json({30.0, 10.0, 20.0})) << "in measurement order";
+  EXPECT_EQ(r.metrics["m"]["median_ns"], 20);
+  ASSERT_EQ(r.gbench["benchmarks"].size(), 1u) << "only the aggregates stay in the gbench copy";
+  EXPECT_EQ(r.gbench["benchmarks"][0]["run_type"], "aggregate");
+}
+
 TEST(StatBenchClient, BenchmarkErrorBecomesSkippedWithReason) {
   nlohmann::json gb = {{"benchmarks",
                         {{{"name", "root_memory_numa_stat_read/iterations:1/repeats:5/manual_time"},

@@ -1,0 +1,64 @@
+"""Shared by the report tests: running plots/report.py, reading what it wrote, headless Chromium."""
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPORT = os.path.join(REPO, "plots", "report.py")
+FIXTURE_RUN = os.path.join(REPO, "tests", "fixtures", "runs", "report-default-4k")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio"]
+# Appended to a copy of report.html only: counts the images that really decoded.
+IMAGE_CHECK = ('<script>window.addEventListener("load", function () {'
+               'var im = Array.prototype.slice.call(document.images);'
+               'document.body.setAttribute("data-images", im.length);'
+               'document.body.setAttribute("data-images-ok", im.filter(function (i) {'
+               'return i.complete && i.naturalWidth > 0; }).length);'
+               'document.body.setAttribute("data-tables", document.querySelectorAll("table").length);'
+               '});</script>')
+
+
+def run_report(run_dir, out, *extra, timeout=300):
+    return subprocess.run([sys.executable, REPORT, run_dir, "--out", out, *extra],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def png_files(out):
+    return sorted(f for f in os.listdir(out) if f.endswith(".png"))
+
+
+def png_size(path):
+    """(width, height) from the IHDR chunk; raises AssertionError for a file that is no PNG."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def markdown_images(text):
+    return re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def chromium_run(args, tmp, timeout=120):
+    """Runs headless Chromium with a private profile under tmp; returns the CompletedProcess."""
+    profile = os.path.join(tmp, "chromium-profile")
+    env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=tmp, XDG_CACHE_HOME=tmp)
+    return subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=timeout, env=env)
