@@ -22,17 +22,15 @@
 #include <vector>
 
 #include "harness/error.hpp"
+#include "vm/archive_util.hpp"
 
 namespace kreg {
 namespace {
 
-struct ArchiveWriteFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
 struct EntryFree {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
-using ArchivePtr = std::unique_ptr<archive, ArchiveWriteFree>;
+using ArchivePtr = ArchiveWritePtr;
 using EntryPtr = std::unique_ptr<archive_entry, EntryFree>;
 
 // Closes an fd on scope exit.
@@ -52,23 +50,13 @@ std::string archive_cause(archive* a) {
 
 // "/a//b/" -> "a/b"; rejects empty paths and ".." so nothing escapes rootfs.
 std::string normalise(const std::string& out_path, const std::string& path) {
-  std::string result, component;
-  auto flush = [&] {
-    if (component.empty() || component == ".") {
-    } else if (component == "..") {
-      throw KregError("cannot write initramfs " + out_path + ": entry path '" + path +
-                      "' contains '..'");
-    } else {
-      result += (result.empty() ? "" : "/") + component;
-    }
-    component.clear();
-  };
-  for (char c : path) {
-    if (c == '/') flush(); else component += c;
+  std::string result;
+  try {
+    result = normalise_member_path(path);
+  } catch (const std::invalid_argument&) {
+    throw KregError("cannot write initramfs " + out_path + ": entry path '" + path + "' contains '..'");
   }
-  flush();
-  if (result.empty())
-    throw KregError("cannot write initramfs " + out_path + ": empty entry path");
+  if (result.empty()) throw KregError("cannot write initramfs " + out_path + ": empty entry path");
   return result;
 }
 

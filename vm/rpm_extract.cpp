@@ -19,18 +19,13 @@
 #include <vector>
 
 #include "harness/error.hpp"
+#include "vm/archive_util.hpp"
 
 namespace kreg {
 namespace {
 
-struct ReadFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-struct WriteFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-using ReadPtr = std::unique_ptr<archive, ReadFree>;
-using WritePtr = std::unique_ptr<archive, WriteFree>;
+using ReadPtr = ArchiveReadPtr;
+using WritePtr = ArchiveWritePtr;
 
 // A package that is not whole or not an RPM: the fix is another download.
 [[noreturn]] void fail(const std::string& rpm, const std::string& cause) {
@@ -42,25 +37,14 @@ using WritePtr = std::unique_ptr<archive, WriteFree>;
                   " (check free space and permissions of the kreg cache)");
 }
 
-std::string cause(archive* a) {
-  const char* msg = archive_error_string(a);
-  return msg ? msg : "unknown libarchive error";
-}
+std::string cause(archive* a) { return archive_message(a); }
 
-// "./boot/vmlinuz" -> "boot/vmlinuz", "./lib/" -> "lib". Paths with ".." are
-// refused so a mapper that simply prefixes a directory stays inside it.
 std::string normalise(const std::string& rpm, std::string_view path) {
-  std::string out;
-  while (!path.empty()) {
-    size_t slash = path.find('/');
-    std::string_view part = path.substr(0, slash);
-    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
-    if (part.empty() || part == ".") continue;
-    if (part == "..") fail(rpm, "unsafe member path containing '..'");
-    if (!out.empty()) out += '/';
-    out += part;
+  try {
+    return normalise_member_path(path);
+  } catch (const std::invalid_argument& e) {
+    fail(rpm, e.what());
   }
-  return out;
 }
 
 uint32_t be32(const unsigned char* p) {

@@ -11,16 +11,6 @@
 namespace kreg::test {
 namespace {
 
-void expect_one_line_error(const CapturedRun& r, const std::string& needle) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  std::string err = r.err;
-  ASSERT_FALSE(err.empty());
-  err.pop_back();
-  std::string last = err.substr(err.rfind('\n') + 1);
-  EXPECT_EQ(last.rfind("kreg: error: ", 0), 0u) << last;
-  EXPECT_NE(last.find(needle), std::string::npos) << "stderr: " << r.err;
-}
-
 // A two-shard plan of one unit each, written by hand (no kernel download).
 std::string write_plan(const std::string& dir, const std::string& accel = "tcg") {
   nlohmann::json suite = {{"name", "t"}, {"path", ""}, {"description", ""}, {"kernels", {"debian:bookworm"}},

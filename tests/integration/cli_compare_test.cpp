@@ -21,21 +21,6 @@ std::string slurp(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Exit 2 with exactly one "kreg: error:" line, the last on stderr, naming `needle`.
-void expect_one_line_error(const CapturedRun& r, const std::string& needle) {
-  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  std::string err = r.err;
-  ASSERT_FALSE(err.empty());
-  ASSERT_EQ(err.back(), '\n');
-  err.pop_back();
-  std::string last = err.substr(err.rfind('\n') + 1);
-  EXPECT_EQ(last.rfind("kreg: error: ", 0), 0u) << last;
-  EXPECT_NE(last.find(needle), std::string::npos) << "stderr: " << r.err;
-  size_t n = 0;
-  for (size_t at = 0; (at = r.err.find("kreg: error:", at)) != std::string::npos; ++at) ++n;
-  EXPECT_EQ(n, 1u) << r.err;
-}
-
 struct Outputs {
   TempDir dir;
   std::vector<std::string> args() const { return {"--junit", dir.path + "/junit.xml", "--markdown", dir.path + "/summary.md"}; }

@@ -9,22 +9,6 @@
 namespace kreg::test {
 namespace {
 
-// Exit 2; the error is one line, the last on stderr, and names `needle`.
-// (Progress lines such as "kreg: kernel ..." may precede it.)
-void expect_one_line_error(const CapturedRun& r, const std::string& needle) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  std::string err = r.err;
-  ASSERT_FALSE(err.empty());
-  ASSERT_EQ(err.back(), '\n');
-  err.pop_back();
-  std::string last = err.substr(err.rfind('\n') + 1);
-  EXPECT_EQ(last.rfind("kreg: error: ", 0), 0u) << last;
-  EXPECT_NE(last.find(needle), std::string::npos) << "stderr: " << r.err;
-  size_t error_lines = 0;
-  for (size_t at = 0; (at = r.err.find("kreg: error:", at)) != std::string::npos; ++at) ++error_lines;
-  EXPECT_EQ(error_lines, 1u) << "more than one error line: " << r.err;
-}
-
 TEST(CliErrors, UnknownSubcommand) { expect_one_line_error(run_kreg({"frobnicate"}), "frobnicate"); }
 
 TEST(CliErrors, UnknownFlag) { expect_one_line_error(run_kreg({"run", "--frobnicate"}), "--frobnicate"); }
