@@ -6,11 +6,14 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <regex>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 
@@ -24,24 +27,36 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The first Debian archive URI in the host's apt sources (deb822 .sources
-// files or one-line sources.list), skipping the security archive.
-std::string host_debian_mirror() {
+// The Debian archive URIs in the host's apt sources (deb822 .sources files
+// or one-line sources.list): the first main archive, and the first security
+// archive ("" when the host has none).
+struct HostMirrors {
+  std::string main, security;
+};
+
+HostMirrors host_debian_mirrors() {
   std::vector<fs::path> files = {"/etc/apt/sources.list"};
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/etc/apt/sources.list.d", ec)) files.push_back(e.path());
   static const std::regex deb822(R"(^URIs:\s*(\S+))"), oneline(R"(^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+)");
+  HostMirrors m;
   for (const auto& file : files) {
     if (file.extension() != ".sources" && file.extension() != ".list") continue;
     std::ifstream in(file);
     for (std::string line; std::getline(in, line);) {
-      std::smatch m;
-      if ((std::regex_search(line, m, deb822) || std::regex_search(line, m, oneline)) &&
-          m[1].str().find("security") == std::string::npos && m[1].str().find("/debian") != std::string::npos)
-        return m[1];
+      std::smatch match;
+      if (!std::regex_search(line, match, deb822) && !std::regex_search(line, match, oneline)) continue;
+      const std::string uri = match[1];
+      if (uri.find("security") != std::string::npos) {
+        if (m.security.empty()) m.security = uri;
+      } else if (uri.find("/debian") != std::string::npos && m.main.empty()) {
+        m.main = uri;
+      }
     }
   }
-  throw KregError("no Debian mirror in the host's apt sources (/etc/apt/sources.list*); debian:<suite> kernels need one");
+  if (m.main.empty())
+    throw KregError("no Debian mirror in the host's apt sources (/etc/apt/sources.list*); debian:<suite> kernels need one");
+  return m;
 }
 
 struct PrivateApt {
@@ -85,18 +100,39 @@ std::string apt_error(const std::string& err) {
   return err.substr(0, err.find('\n'));
 }
 
+// A stable suite's kernels are updated in <suite>-updates and
+// <suite>-security (bookworm's 6.12 and newest 6.1 live there), so those are
+// included where the mirror serves them; a suite whose extras do not resolve
+// falls back to the suite alone.
 PrivateApt private_apt(const std::string& suite, const std::string& cache_dir) {
   PrivateApt apt{cache_dir + "/apt/" + suite};
   fs::create_directories(apt.dir + "/lists/partial");
   fs::create_directories(apt.dir + "/cache/archives/partial");
-  std::ofstream(apt.dir + "/sources.list")
-      << "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] " << host_debian_mirror() << " " << suite
-      << " main\n";
-  CapturedRun update = apt.run("apt-get", {"-q", "update"});
+  const HostMirrors mirrors = host_debian_mirrors();
+  const std::string deb = "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ";
+  std::string base = deb + mirrors.main + " " + suite + " main\n";
+  std::string extras;
+  if (suite.find('-') == std::string::npos) {  // not backports, updates or security itself
+    extras += deb + mirrors.main + " " + suite + "-updates main\n";
+    if (!mirrors.security.empty()) extras += deb + mirrors.security + " " + suite + "-security main\n";
+  }
+  CapturedRun update;
+  for (const std::string& sources : {base + extras, base}) {
+    std::ofstream(apt.dir + "/sources.list", std::ios::trunc) << sources;
+    update = apt.run("apt-get", {"-q", "update"});
+    if (update.exit_code == 0 || extras.empty()) break;
+  }
   if (update.exit_code != 0)
     throw KregError("apt-get update for Debian suite '" + suite + "' failed: " + apt_error(update.err) +
                     " (is the suite name right?)");
   return apt;
+}
+
+// "6.1" names 6.1.x, not 6.12: the prefix must end at a version boundary.
+bool version_has_prefix(const std::string& version, const std::string& prefix) {
+  if (version.rfind(prefix, 0) != 0) return false;
+  return version.size() == prefix.size() || !std::isdigit(static_cast<unsigned char>(version[prefix.size()])) ||
+         !std::isdigit(static_cast<unsigned char>(prefix.back()));
 }
 
 // Version ordering for "6.1.0-56" vs "6.12.117+deb13": numeric runs compared as numbers.
@@ -133,49 +169,75 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
   SuiteLock lock(cache_dir + "/apt/" + suite);
   PrivateApt apt = private_apt(suite, cache_dir);
 
+  // Candidates newest first, one package per version (-unsigned preferred:
+  // it is the image itself).
   static const std::regex image(R"(^linux-image-(\d[^ ]*)-cloud-amd64(-unsigned)?$)");
-  std::string best_version, best_package;
+  std::map<std::string, std::string> by_version;
   std::istringstream names(apt.run("apt-cache", {"pkgnames", "linux-image-"}).out);
   for (std::string name; std::getline(names, name);) {
     std::smatch m;
-    if (!std::regex_match(name, m, image) || m[1].str().rfind(prefix, 0) != 0) continue;
-    bool better = best_version.empty() || version_less(best_version, m[1]) ||
-                  (best_version == m[1] && m[2].matched);  // prefer -unsigned: the image itself
-    if (better) {
-      best_version = m[1];
-      best_package = name;
-    }
+    if (!std::regex_match(name, m, image) || !version_has_prefix(m[1].str(), prefix)) continue;
+    if (!by_version.count(m[1]) || m[2].matched) by_version[m[1]] = name;
   }
-  if (best_package.empty())
+  std::vector<std::pair<std::string, std::string>> candidates(by_version.begin(), by_version.end());
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto& a, const auto& b) { return version_less(b.first, a.first); });
+  if (candidates.empty())
     throw KregError("Debian suite '" + suite + "' has no linux-image-" + prefix + "*-cloud-amd64 package");
-  std::string show = apt.run("apt-cache", {"show", "--no-all-versions", best_package}).out;
-  std::string version = control_field(show, "Version"), sha = control_field(show, "SHA256");
-  std::string dir = cache_dir + "/kernels/" + sha;
-  if (fs::exists(dir + "/kernel.json")) return kernel_from_json(nlohmann::json::parse(std::ifstream(dir + "/kernel.json")));
 
-  // From trixie-backports on, linux-image-<ver> is a small package depending
-  // on linux-binary- (the image), linux-base- (config) and linux-modules-<ver>.
-  std::vector<std::string> packages = {best_package};
-  std::string abi = best_version + "-cloud-amd64";
-  if (control_field(show, "Depends").find("linux-binary-" + abi) != std::string::npos)
-    for (const char* part : {"linux-binary-", "linux-base-", "linux-modules-"}) packages.push_back(part + abi);
-  std::string download_dir = apt.dir + "/debs";
-  fs::remove_all(download_dir);
-  fs::create_directories(download_dir);
-  std::vector<std::string> args = {"download"};
-  for (const auto& p : packages) args.push_back(p + "=" + version);
-  CapturedRun dl = apt.run("apt-get", args, download_dir);
-  if (dl.exit_code != 0)
-    throw KregError("apt-get download of " + best_package + " from " + suite + " failed: " + apt_error(dl.err));
-  std::vector<std::string> debs;
-  for (const auto& p : packages)
-    for (const auto& e : fs::directory_iterator(download_dir))
-      if (e.path().filename().string().rfind(p + "_", 0) == 0) debs.push_back(e.path());
-  if (debs.size() != packages.size() || sha256_file(debs[0]) != sha)
-    throw KregError("download of " + best_package + " from " + suite + " is incomplete or does not match apt's SHA256");
-  KernelImage k = unpack_kernel_packages(debs, dir, spec);
-  fs::remove_all(download_dir);
-  return k;
+  // A mirror may list a package (e.g. from <suite>-security) that it does
+  // not serve: the next newest is used then, and the user is told.
+  // Packages the mirror refused before are remembered, so the next run does
+  // not ask again (its pool does not change under a listed version).
+  const std::string unavailable_path = apt.dir + "/unavailable.txt";
+  std::set<std::string> unavailable;
+  {
+    std::ifstream in(unavailable_path);
+    for (std::string line; std::getline(in, line);) unavailable.insert(line);
+  }
+  std::string first_error;
+  size_t tried = 0;
+  for (size_t c = 0; c < candidates.size() && tried < 4; ++c) {
+    const auto& [abi_version, package] = candidates[c];
+    std::string show = apt.run("apt-cache", {"show", "--no-all-versions", package}).out;
+    std::string version = control_field(show, "Version"), sha = control_field(show, "SHA256");
+    if (unavailable.count(package + "=" + version)) continue;
+    ++tried;
+    std::string dir = cache_dir + "/kernels/" + sha;
+    if (fs::exists(dir + "/kernel.json")) return kernel_from_json(nlohmann::json::parse(std::ifstream(dir + "/kernel.json")));
+    // From trixie-backports on, linux-image-<ver> is a small package depending
+    // on linux-binary- (the image), linux-base- (config) and linux-modules-<ver>.
+    std::vector<std::string> packages = {package};
+    std::string abi = abi_version + "-cloud-amd64";
+    if (control_field(show, "Depends").find("linux-binary-" + abi) != std::string::npos)
+      for (const char* part : {"linux-binary-", "linux-base-", "linux-modules-"}) packages.push_back(part + abi);
+    std::string download_dir = apt.dir + "/debs";
+    fs::remove_all(download_dir);
+    fs::create_directories(download_dir);
+    std::vector<std::string> args = {"download"};
+    for (const auto& p : packages) args.push_back(p + "=" + version);
+    CapturedRun dl = apt.run("apt-get", args, download_dir);
+    if (dl.exit_code != 0) {
+      std::string why = "apt-get download of " + package + " from " + suite + " failed: " + apt_error(dl.err);
+      if (first_error.empty()) first_error = why;
+      std::ofstream(unavailable_path, std::ios::app) << package << "=" << version << "\n";
+      std::fprintf(stderr, "kreg: warning: %s; trying the next newest\n", why.c_str());
+      continue;
+    }
+    std::vector<std::string> debs;
+    for (const auto& p : packages)
+      for (const auto& e : fs::directory_iterator(download_dir))
+        if (e.path().filename().string().rfind(p + "_", 0) == 0) debs.push_back(e.path());
+    if (debs.size() != packages.size() || sha256_file(debs[0]) != sha)
+      throw KregError("download of " + package + " from " + suite + " is incomplete or does not match apt's SHA256");
+    KernelImage k = unpack_kernel_packages(debs, dir, spec);
+    fs::remove_all(download_dir);
+    return k;
+  }
+  throw KregError(first_error.empty() ? "no downloadable linux-image-" + prefix + "*-cloud-amd64 in Debian suite '" +
+                                            suite + "' (the mirror refused every candidate before: see " +
+                                            unavailable_path + ")"
+                                      : first_error);
 }
 
 KernelImage obtain_kernel(const std::string& spec, const std::string& cache_dir) {

@@ -50,7 +50,7 @@ TEST(Suite, EveryShippedSuiteParses) {
   EXPECT_GE(n, 3);
   // The comparison: 5.10, 6.1, 6.12 and the newest 7.x.
   EXPECT_EQ(load_suite("default").kernels,
-            (std::vector<std::string>{"debian:bullseye", "debian:bookworm", "debian:trixie", "debian:trixie-backports"}));
+            (std::vector<std::string>{"debian:bullseye:5.10", "debian:bookworm:6.1", "debian:trixie:6.12", "debian:trixie-backports"}));
 }
 
 TEST(Suite, UnknownKeyIsNamedWithItsLine) {
