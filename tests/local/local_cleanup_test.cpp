@@ -2,6 +2,8 @@
 // and when its worker dies mid-loop: checked by listing what exists before
 // and after, on the real host kernel.
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,6 +113,24 @@ TEST(LocalCleanup, FinishedRunLeavesNothing) {
   auto before = local_leftovers();
   Kreg k({"scenario", "memcg-churn", "-n", "50"});
   EXPECT_EQ(k.wait(), 0) << k.err();
+  EXPECT_EQ(local_leftovers(), before);
+}
+
+// A whole suite on the host kernel: one record per job and cgroup mode, each
+// ok or skipped with the host's reason (memory on v1 cannot serve a v2 job),
+// never failed, and nothing left behind.
+TEST(LocalCleanup, SmokeSuiteOnTheHostKernel) {
+  auto before = local_leftovers();
+  Kreg k({"run", "smoke", "--run-id", "local-smoke"});
+  ASSERT_EQ(k.wait(), 0) << k.err();
+  int records = 0;
+  for (const auto& e : fs::directory_iterator(k.dir + "/local-smoke/jobs")) {
+    nlohmann::json r = nlohmann::json::parse(std::ifstream(e.path()));
+    ++records;
+    EXPECT_TRUE(r["status"] == "ok" || r["status"] == "skipped") << e.path() << ": " << r["status"];
+    if (r["status"] == "skipped") EXPECT_FALSE(r["skip_reason"].get<std::string>().empty());
+  }
+  EXPECT_EQ(records, 3) << "memcg-churn in v1 and v2, and netns";
   EXPECT_EQ(local_leftovers(), before);
 }
 
