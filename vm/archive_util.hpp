@@ -6,6 +6,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -29,5 +30,20 @@ std::string archive_message(archive* a);
 // Throws std::invalid_argument for a ".." component, so a caller that
 // prefixes a directory can never be made to write outside it.
 std::string normalise_member_path(std::string_view path);
+
+// How a package extraction reports trouble; both must throw. `read`: the
+// package is corrupt or unsafe; `write`: `dest` cannot be written on disk.
+struct ExtractErrors {
+  std::function<void(const std::string& cause)> read;
+  std::function<void(const std::string& dest, const std::string& cause)> write;
+};
+
+// Writes the entry just read from `in` to `disk` at mapper(member path) and
+// returns that destination; "" when skipped: the mapper said "", the entry
+// is "./" itself, or a device node or fifo (kernel packages ship none).
+// Hard links are re-pointed through the mapper.
+std::string extract_mapped_entry(archive* in, archive* disk, archive_entry* e,
+                                 const std::function<std::string(const std::string&)>& mapper,
+                                 const ExtractErrors& errors);
 
 }  // namespace kreg

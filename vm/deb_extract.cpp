@@ -91,19 +91,6 @@ void with_tar_member(const std::string& deb, const std::string& prefix, Fn&& fn)
 }
 
 // Copies the current entry's data block by block (keeps sparse files sparse).
-void copy_data(const std::string& deb, const std::string& member, archive* in, archive* disk,
-               const std::string& dest) {
-  for (;;) {
-    const void* buf = nullptr;
-    size_t size = 0;
-    la_int64_t offset = 0;
-    int r = archive_read_data_block(in, &buf, &size, &offset);
-    if (r == ARCHIVE_EOF) return;
-    if (r < ARCHIVE_WARN) fail(deb, member + ": " + cause(in));  // corrupt compression lands here
-    if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_WARN)
-      fail(deb, "cannot write " + dest + ": " + cause(disk));
-  }
-}
 
 }  // namespace
 
@@ -125,26 +112,12 @@ DebExtractResult extract_deb(const std::string& deb_path, const DebPathMapper& m
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN) fail(deb_path, member + ": " + cause(in));
 
-      std::string path = normalise(deb_path, archive_entry_pathname(e));
-      const char* hardlink = archive_entry_hardlink(e);
-      auto type = archive_entry_filetype(e);
-      // "./" itself, and device nodes or fifos, which kernel packages never ship.
-      if (path.empty() || (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK))
-        continue;
-      std::string dest = mapper(path);
+      ExtractErrors errors{[&](const std::string& c) { fail(deb_path, member + ": " + c); },
+                           [&](const std::string& dest, const std::string& c) {
+                             fail(deb_path, "cannot write " + dest + ": " + c);
+                           }};
+      std::string dest = extract_mapped_entry(in, disk.get(), e, mapper, errors);
       if (dest.empty()) continue;
-
-      archive_entry_set_pathname(e, dest.c_str());
-      if (hardlink) {
-        std::string target = mapper(normalise(deb_path, hardlink));
-        if (target.empty()) fail(deb_path, "hard link " + path + " points to a member that is not extracted");
-        archive_entry_set_hardlink(e, target.c_str());
-      }
-      if (archive_write_header(disk.get(), e) < ARCHIVE_WARN)
-        fail(deb_path, "cannot write " + dest + ": " + cause(disk.get()));
-      if (archive_entry_size(e) > 0) copy_data(deb_path, member, in, disk.get(), dest);
-      if (archive_write_finish_entry(disk.get()) < ARCHIVE_WARN)
-        fail(deb_path, "cannot write " + dest + ": " + cause(disk.get()));
       result.written.push_back(dest);
     }
     // Directory modes and times are applied here, after their contents.

@@ -39,14 +39,6 @@ using WritePtr = ArchiveWritePtr;
 
 std::string cause(archive* a) { return archive_message(a); }
 
-std::string normalise(const std::string& rpm, std::string_view path) {
-  try {
-    return normalise_member_path(path);
-  } catch (const std::invalid_argument& e) {
-    fail(rpm, e.what());
-  }
-}
-
 uint32_t be32(const unsigned char* p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | uint32_t(p[3]);
 }
@@ -85,18 +77,6 @@ std::map<uint32_t, std::string> string_tags(const HeaderBlob& h) {
 }
 
 // Copies the current entry's data block by block (keeps sparse files sparse).
-void copy_data(const std::string& rpm, archive* in, archive* disk, const std::string& dest) {
-  for (;;) {
-    const void* buf = nullptr;
-    size_t size = 0;
-    la_int64_t offset = 0;
-    int r = archive_read_data_block(in, &buf, &size, &offset);
-    if (r == ARCHIVE_EOF) return;
-    if (r < ARCHIVE_WARN) fail(rpm, cause(in));  // corrupt or truncated compression lands here
-    if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_WARN)
-      fail_write(rpm, dest, cause(disk));
-  }
-}
 
 }  // namespace
 
@@ -149,25 +129,10 @@ RpmExtractResult extract_rpm(const std::string& rpm_path, const RpmPathMapper& m
       throw KregError("cannot read RPM package " + rpm_path + ": " + cause(in.get()) + " (" + payload + ")");
     if (r < ARCHIVE_WARN) fail(rpm_path, cause(in.get()));
 
-    std::string path = normalise(rpm_path, archive_entry_pathname(e));
-    const char* hardlink = archive_entry_hardlink(e);
-    auto type = archive_entry_filetype(e);
-    if (path.empty() || (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)) continue;
-    std::string dest = mapper(path);
+    ExtractErrors errors{[&](const std::string& c) { fail(rpm_path, c); },
+                         [&](const std::string& dest, const std::string& c) { fail_write(rpm_path, dest, c); }};
+    std::string dest = extract_mapped_entry(in.get(), disk.get(), e, mapper, errors);
     if (dest.empty()) continue;
-
-    archive_entry_set_pathname(e, dest.c_str());
-    if (hardlink) {
-      // cpio newc: later links of a file name the first; the data rides on the last.
-      std::string target = mapper(normalise(rpm_path, hardlink));
-      if (target.empty()) fail(rpm_path, "hard link " + path + " points to a member that is not extracted");
-      archive_entry_set_hardlink(e, target.c_str());
-    }
-    if (archive_write_header(disk.get(), e) < ARCHIVE_WARN)
-      fail_write(rpm_path, dest, cause(disk.get()));
-    if (archive_entry_size(e) > 0) copy_data(rpm_path, in.get(), disk.get(), dest);
-    if (archive_write_finish_entry(disk.get()) < ARCHIVE_WARN)
-      fail_write(rpm_path, dest, cause(disk.get()));
     result.written.push_back(dest);
   }
   // Directory modes and times are applied here, after their contents.
