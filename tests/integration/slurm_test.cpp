@@ -31,7 +31,7 @@ using Clock = std::chrono::steady_clock;
 // enough for four non-empty shards.
 const char* kSuite = R"(name = "shards"
 description = "smoke's jobs at tiny sweeps, twice: six one-VM units for the Slurm test"
-kernels = ["debian:bookworm"]
+kernels = ["debian:bookworm:6.1"]
 cgroup_modes = ["v1", "v2"]
 repetitions = 2
 

@@ -51,7 +51,7 @@ TEST(VmFailure, GuestOutOfMemoryIsReportedWithConsoleTail) {
   TempDir dir;
   // 2000 live netns (~400 KiB each) cannot fit in 160 MiB: the guest's OOM
   // killer takes the namespace holders and the sweep ends short.
-  std::ofstream(dir.path + "/oom.toml") << R"(kernels = ["debian:bookworm"]
+  std::ofstream(dir.path + "/oom.toml") << R"(kernels = ["debian:bookworm:6.1"]
 cgroup_modes = ["v1"]
 [vm]
 vcpus = 1
