@@ -7,6 +7,8 @@
 #include <set>
 #include <vector>
 
+#include "harness/text_table.hpp"
+
 namespace kreg {
 
 std::string format_quantity(double value, const std::string& unit) {
@@ -200,15 +202,7 @@ std::string render_compare_table(const CompareResult& r) {
     row.push_back(verdict_cell(m));
     rows.push_back(row);
   }
-  std::vector<size_t> width(head.size(), 0);
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i)
-      line += i + 1 == row.size() ? row[i] : fmt::format("{:<{}}  ", row[i], width[i]);
-    out += line + "\n";
-  }
+  out += format_columns(rows);
   out += "\n" + summary_line(r) + "\n";
   for (const auto& m : r.metrics)
     if (m.verdict == Verdict::Regression) {

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "harness/error.hpp"
+#include "harness/text_table.hpp"
 #include "vm/kernel_features.hpp"
 #include "vm/kernel_fetch.hpp"
 
@@ -190,15 +191,7 @@ int list(const std::string& cache_dir, bool json) {
   for (const auto& c : kernels)
     rows.push_back({c.image.release, c.image.package, c.image.package_version, c.image.source, c.key.substr(0, 12),
                     yes_no(c, "memcg_v1"), yes_no(c, "kprobe_events")});
-  std::vector<size_t> width(rows[0].size());
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i)
-      line += i + 1 == row.size() ? row[i] : fmt::format("{:<{}}  ", row[i], width[i]);
-    std::printf("%s\n", line.c_str());
-  }
+  std::printf("%s", format_columns(rows).c_str());
   return 0;
 }
 
