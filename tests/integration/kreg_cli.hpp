@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "vm/process.hpp"
+#include "vm/common/process.hpp"
 
 namespace kreg::test {
 

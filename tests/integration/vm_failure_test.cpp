@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "tests/integration/kreg_cli.hpp"
-#include "vm/kernel_fetch.hpp"
+#include "vm/kernels/kernel_fetch.hpp"
 
 namespace kreg::test {
 namespace {

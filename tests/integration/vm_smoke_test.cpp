@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "tests/integration/kreg_cli.hpp"
-#include "vm/record_frame.hpp"
+#include "vm/channel/record_frame.hpp"
 
 namespace kreg::test {
 namespace {

@@ -11,7 +11,7 @@
 #include <set>
 
 #include "tests/integration/kreg_cli.hpp"
-#include "vm/record_frame.hpp"
+#include "vm/channel/record_frame.hpp"
 
 namespace kreg::test {
 namespace {

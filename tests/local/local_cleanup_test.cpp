@@ -16,7 +16,7 @@
 
 #include "scenarios/kernel_files.hpp"
 #include "scenarios/memcg_counts.hpp"
-#include "vm/process.hpp"
+#include "vm/common/process.hpp"
 
 namespace kreg {
 namespace {

@@ -16,9 +16,9 @@
 #include <algorithm>
 #include <string>
 
-#include "harness/compare_command.hpp"
-#include "harness/compare_output.hpp"
-#include "harness/error.hpp"
+#include "harness/compare/compare_command.hpp"
+#include "harness/compare/compare_output.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 namespace {

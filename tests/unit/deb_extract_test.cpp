@@ -13,8 +13,8 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/vm_host_test_util.hpp"
-#include "vm/deb_extract.hpp"
-#include "vm/kernel_fetch.hpp"
+#include "vm/archive/deb_extract.hpp"
+#include "vm/kernels/kernel_fetch.hpp"
 
 extern char** environ;
 

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/vm_host_test_util.hpp"
-#include "vm/elf_closure.hpp"
+#include "vm/boot/elf_closure.hpp"
 
 namespace kreg::test {
 namespace {

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/vm_host_test_util.hpp"
-#include "vm/initramfs.hpp"
+#include "vm/boot/initramfs.hpp"
 
 namespace kreg::test {
 namespace {

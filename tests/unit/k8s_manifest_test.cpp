@@ -8,11 +8,11 @@
 
 #include <regex>
 
-#include "harness/error.hpp"
-#include "harness/plan_file.hpp"
-#include "harness/submit_k8s.hpp"
-#include "harness/suite.hpp"
-#include "harness/yaml_emit.hpp"
+#include "vm/common/error.hpp"
+#include "harness/matrix/plan_file.hpp"
+#include "harness/cluster/submit_k8s.hpp"
+#include "harness/matrix/suite.hpp"
+#include "harness/cluster/yaml_emit.hpp"
 
 namespace kreg {
 namespace {

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "vm/kernel_features.hpp"
+#include "vm/kernels/kernel_features.hpp"
 
 namespace kreg {
 namespace {

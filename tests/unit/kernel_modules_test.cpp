@@ -1,4 +1,4 @@
-#include "vm/kernel_modules.hpp"
+#include "vm/kernels/kernel_modules.hpp"
 
 #include <elf.h>
 #include <spawn.h>
@@ -13,7 +13,7 @@
 #include <map>
 #include <set>
 
-#include "harness/error.hpp"
+#include "vm/common/error.hpp"
 
 namespace fs = std::filesystem;
 using kreg::KernelModule;

@@ -1,7 +1,7 @@
 // The result channel must deliver exactly what the guest sent, or nothing.
 #include <gtest/gtest.h>
 
-#include "vm/record_frame.hpp"
+#include "vm/channel/record_frame.hpp"
 
 namespace kreg {
 namespace {

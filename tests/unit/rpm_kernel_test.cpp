@@ -11,9 +11,9 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/vm_host_test_util.hpp"
-#include "vm/kernel_fetch.hpp"
-#include "vm/process.hpp"
-#include "vm/rpm_extract.hpp"
+#include "vm/kernels/kernel_fetch.hpp"
+#include "vm/common/process.hpp"
+#include "vm/archive/rpm_extract.hpp"
 
 namespace kreg::test {
 namespace {

@@ -12,12 +12,12 @@
 #include <random>
 #include <set>
 
-#include "harness/error.hpp"
-#include "harness/matrix.hpp"
-#include "harness/merge_command.hpp"
-#include "harness/plan_file.hpp"
-#include "harness/shard_plan.hpp"
-#include "harness/suite.hpp"
+#include "vm/common/error.hpp"
+#include "harness/matrix/matrix.hpp"
+#include "harness/cluster/merge_command.hpp"
+#include "harness/matrix/plan_file.hpp"
+#include "harness/matrix/shard_plan.hpp"
+#include "harness/matrix/suite.hpp"
 
 namespace kreg {
 namespace {

@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <set>
 
-#include "harness/error.hpp"
-#include "harness/matrix.hpp"
-#include "harness/matrix_scheduler.hpp"
-#include "harness/run_command.hpp"
-#include "harness/suite.hpp"
+#include "vm/common/error.hpp"
+#include "harness/matrix/matrix.hpp"
+#include "harness/matrix/matrix_scheduler.hpp"
+#include "harness/cli/run_command.hpp"
+#include "harness/matrix/suite.hpp"
 
 namespace kreg {
 namespace {

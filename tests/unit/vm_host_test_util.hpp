@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "harness/error.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg::test {
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "vm/record_frame.hpp"
+#include "vm/channel/record_frame.hpp"
 
 namespace kreg::guest {
 

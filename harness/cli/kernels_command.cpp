@@ -1,0 +1,260 @@
+#include "harness/cli/kernels_command.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <tuple>
+
+#include "vm/common/error.hpp"
+#include "harness/term/text_table.hpp"
+#include "vm/kernels/kernel_features.hpp"
+#include "vm/kernels/kernel_fetch.hpp"
+
+namespace kreg {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CachedKernel {
+  std::string key;  // the cache directory's name (the package's sha256), "" for a bare bzImage
+  std::string dir;
+  nlohmann::json record;  // kernel.json as stored
+  KernelImage image;
+  std::optional<KernelVersion> version;
+  std::vector<KernelFeature> features;
+  nlohmann::json guest_features;  // <dir>/guest_features.json, null until a VM run wrote it
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+CachedKernel describe(const KernelImage& image, const std::string& dir, nlohmann::json record) {
+  CachedKernel c;
+  c.dir = dir;
+  c.key = dir.empty() ? "" : fs::path(dir).filename().string();
+  c.record = std::move(record);
+  c.image = image;
+  c.version = kernel_version(image.config_path.empty() ? "" : read_text(image.config_path), image.release);
+  c.features = probe_kernel_features(image);
+  if (!dir.empty() && fs::exists(dir + "/guest_features.json")) {
+    try {
+      c.guest_features = nlohmann::json::parse(read_text(dir + "/guest_features.json"));
+    } catch (const nlohmann::json::exception& e) {
+      c.guest_features = "unreadable: " + std::string(e.what());
+    }
+  }
+  return c;
+}
+
+// Every <cache>/kernels/<sha256>/kernel.json, oldest kernel version first.
+std::vector<CachedKernel> cached_kernels(const std::string& cache_dir) {
+  std::vector<CachedKernel> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(cache_dir + "/kernels", ec)) {
+    const std::string json_path = entry.path() / "kernel.json";
+    if (!fs::exists(json_path)) continue;  // an extraction that never finished
+    try {
+      nlohmann::json record = nlohmann::json::parse(read_text(json_path));
+      out.push_back(describe(kernel_from_json(record), entry.path(), record));
+    } catch (const nlohmann::json::exception& e) {
+      std::fprintf(stderr, "kreg: skipping %s: %s\n", json_path.c_str(), e.what());
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const CachedKernel& a, const CachedKernel& b) {
+    return std::tie(a.version, a.image.release, a.key) < std::tie(b.version, b.image.release, b.key);
+  });
+  return out;
+}
+
+// The cache directory a kernel was extracted into, "" for a bare bzImage
+// (kernel_from_path leaves those where they are).
+std::string cache_dir_of(const KernelImage& k, const std::string& cache_dir) {
+  std::error_code ec;
+  fs::path dir = fs::path(k.vmlinuz).parent_path();
+  if (fs::exists(dir / "kernel.json") && fs::equivalent(dir.parent_path(), fs::path(cache_dir) / "kernels", ec))
+    return dir;
+  return "";
+}
+
+bool is_hex_prefix(const std::string& s) {
+  return s.size() >= 4 && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
+bool matches(const CachedKernel& c, const std::string& spec) {
+  const KernelImage& k = c.image;
+  if (spec == k.release || spec == k.package || spec == k.source || k.source.rfind(spec + " ", 0) == 0) return true;
+  std::string lower = spec;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return is_hex_prefix(lower) && (c.key.rfind(lower, 0) == 0 || k.image_sha256.rfind(lower, 0) == 0);
+}
+
+// `show`'s argument: a cached kernel's release, package, source spec or
+// sha256 prefix; else a kernel file (extracted into the cache like --kernel).
+CachedKernel resolve(const std::string& spec, const std::string& cache_dir) {
+  std::vector<CachedKernel> found;
+  for (auto& c : cached_kernels(cache_dir))
+    if (matches(c, spec)) found.push_back(std::move(c));
+  if (found.size() == 1) return found[0];
+  if (found.size() > 1) {
+    std::string which;
+    for (const auto& c : found) which += (which.empty() ? "" : ", ") + c.image.release + " (" + c.key.substr(0, 12) + ")";
+    throw KregError("'" + spec + "' matches " + std::to_string(found.size()) + " cached kernels: " + which +
+                    "; give the release or a sha256 prefix");
+  }
+  if (spec.rfind("debian:", 0) == 0)
+    throw KregError("kernel '" + spec + "' is not in the cache " + cache_dir + "/kernels (fetch it: kreg kernels fetch " +
+                    spec + ")");
+  if (!spec.empty() && fs::is_regular_file(spec)) {
+    KernelImage k = kernel_from_path(spec, cache_dir);
+    return describe(k, cache_dir_of(k, cache_dir), to_json(k));
+  }
+  throw KregError("no cached kernel matches '" + spec + "' in " + cache_dir +
+                  "/kernels (give a release, package, source spec or sha256 prefix from 'kreg kernels list', or a "
+                  "kernel file)");
+}
+
+nlohmann::json kernel_json(const CachedKernel& c) {
+  return {{"sha256", c.key},          {"dir", c.dir},
+          {"kernel", c.record},       {"version", c.version ? nlohmann::json(c.version->text()) : nlohmann::json()},
+          {"features", features_json(c.features)}, {"guest_features", c.guest_features}};
+}
+
+std::string yes_no(const CachedKernel& c, const char* name) { return feature(c.features, name).available ? "y" : "n"; }
+
+// kernel.json as "key  value" lines; objects one line per member.
+void print_record(const nlohmann::json& record) {
+  size_t width = 0;
+  for (const auto& [key, value] : record.items()) width = std::max(width, key.size());
+  for (const auto& [key, value] : record.items()) {
+    if (value.is_object()) {
+      bool first = true;
+      for (const auto& [member, v] : value.items()) {
+        std::printf("  %-*s  %s: %s\n", int(width), first ? key.c_str() : "", member.c_str(),
+                    v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+        first = false;
+      }
+      if (first) std::printf("  %-*s  -\n", int(width), key.c_str());
+      continue;
+    }
+    std::string text;
+    if (value.is_string())
+      text = value.get<std::string>();
+    else if (value.is_array())
+      for (const auto& v : value) text += (text.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+    else
+      text = value.dump();
+    std::printf("  %-*s  %s\n", int(width), key.c_str(), text.empty() ? "-" : text.c_str());
+  }
+}
+
+void print_features(const CachedKernel& c) {
+  std::printf("features (static: from the config and the mainline version %s)\n",
+              c.version ? c.version->text().c_str() : "unknown");
+  size_t width = 0;
+  for (const auto& f : c.features) width = std::max(width, f.name.size());
+  for (const auto& f : c.features)
+    std::printf("  %-*s  %-3s  %-7s  %s\n", int(width), f.name.c_str(), f.available ? "yes" : "no", f.source.c_str(),
+                f.evidence.c_str());
+  std::printf("guest features (runtime probe by the guest agent: %s)\n",
+              c.dir.empty() ? "none for a bare bzImage" : (c.dir + "/guest_features.json").c_str());
+  if (c.guest_features.is_null()) {
+    std::printf("  none yet (written after a VM run on this kernel)\n");
+  } else if (c.guest_features.is_object()) {
+    for (const auto& [key, value] : c.guest_features.items())
+      std::printf("  %s: %s\n", key.c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  } else {
+    std::printf("  %s\n", c.guest_features.dump().c_str());
+  }
+}
+
+int list(const std::string& cache_dir, bool json) {
+  std::vector<CachedKernel> kernels = cached_kernels(cache_dir);
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& c : kernels) out.push_back(kernel_json(c));
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  if (kernels.empty()) {
+    std::printf("no kernels cached in %s/kernels (fetch one: kreg kernels fetch debian:bookworm)\n", cache_dir.c_str());
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {{"RELEASE", "PACKAGE", "VERSION", "SOURCE", "SHA256", "MEMCG_V1", "KPROBES"}};
+  for (const auto& c : kernels)
+    rows.push_back({c.image.release, c.image.package, c.image.package_version, c.image.source, c.key.substr(0, 12),
+                    yes_no(c, "memcg_v1"), yes_no(c, "kprobe_events")});
+  std::printf("%s", format_columns(rows).c_str());
+  return 0;
+}
+
+int fetch(const std::vector<std::string>& specs, const std::string& cache_dir, bool json) {
+  nlohmann::json out = nlohmann::json::array();
+  // No spec: the default kernel (newest Debian 6.1 cloud), as `kreg run` uses it.
+  for (const std::string& spec : specs.empty() ? std::vector<std::string>{""} : specs) {
+    std::fprintf(stderr, "kreg: fetching %s\n", spec.empty() ? "the default kernel (newest Debian 6.1 cloud)" : spec.c_str());
+    KernelImage k = obtain_kernel(spec, cache_dir);
+    CachedKernel c = describe(k, cache_dir_of(k, cache_dir), to_json(k));
+    if (json) {
+      out.push_back(kernel_json(c));
+      continue;
+    }
+    std::printf("%s  %s %s  (cache %s)\n", k.release.empty() ? "(bare image)" : k.release.c_str(), k.package.c_str(),
+                k.package_version.c_str(), c.dir.empty() ? "-" : c.dir.c_str());
+    std::printf("  source   %s\n", k.source.c_str());
+    for (const char* what : {"vmlinuz", "config", "modules"})
+      if (auto it = k.files.find(what); it != k.files.end()) std::printf("  %-7s  <- %s\n", what, it->second.c_str());
+    if (k.files.empty())  // cached before kernel.json recorded package members, or a bare bzImage
+      for (auto [what, path] : {std::pair{"vmlinuz", &k.vmlinuz}, {"config", &k.config_path}, {"modules", &k.modules_dir}})
+        if (!path->empty()) std::printf("  %-7s  %s\n", what, path->c_str());
+    std::printf("  memcg_v1 %s, kprobes %s, function_graph %s, virtio_blk %s\n", yes_no(c, "memcg_v1").c_str(),
+                yes_no(c, "kprobe_events").c_str(), yes_no(c, "function_graph_tracer").c_str(),
+                yes_no(c, "virtio_blk").c_str());
+  }
+  if (json) std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+int show(const std::vector<std::string>& specs, const std::string& cache_dir, bool json) {
+  if (specs.empty())
+    throw KregError("kreg kernels show needs a kernel: a release, sha256 prefix or source spec from 'kreg kernels list'");
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    CachedKernel c = resolve(specs[i], cache_dir);
+    if (json) {
+      out.push_back(kernel_json(c));
+      continue;
+    }
+    if (i > 0) std::printf("\n");
+    std::printf("kernel %s (%s)\n", c.image.release.empty() ? c.image.vmlinuz.c_str() : c.image.release.c_str(),
+                c.dir.empty() ? "not cached: a bare bzImage" : c.dir.c_str());
+    print_record(c.record);
+    print_features(c);
+  }
+  if (json) std::printf("%s\n", (specs.size() == 1 ? out[0] : out).dump(2).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int kernels_command(const KernelsOptions& options) {
+  const std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+  if (options.action == "list") {
+    if (!options.specs.empty())
+      throw KregError("kreg kernels list takes no kernel (got '" + options.specs[0] + "'); use kreg kernels show " +
+                      options.specs[0]);
+    return list(cache_dir, options.json);
+  }
+  if (options.action == "fetch") return fetch(options.specs, cache_dir, options.json);
+  if (options.action == "show") return show(options.specs, cache_dir, options.json);
+  throw KregError("unknown kernels action '" + options.action + "' (known: list, fetch, show)");
+}
+
+}  // namespace kreg

@@ -1,0 +1,305 @@
+#include "harness/cli/run_command.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "vm/common/error.hpp"
+#include "harness/matrix/matrix.hpp"
+#include "harness/matrix/matrix_executor.hpp"
+#include "harness/matrix/plan_file.hpp"
+#include "harness/term/progress.hpp"
+#include "harness/store/result_store.hpp"
+#include "harness/cli/run_local_command.hpp"
+#include "harness/matrix/vm_sizing.hpp"
+#include "harness/matrix/vm_unit_runner.hpp"
+#include "vm/common/process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kreg {
+
+namespace {
+
+std::string g_last_run_dir;
+
+std::string qemu_version(const std::string& qemu) {
+  CapturedRun v = run_captured({qemu, "--version"});
+  return v.out.substr(0, v.out.find('\n'));
+}
+
+// Everything a run shares: QEMU, accelerator, guest binaries.
+UnitEnvironment make_environment(const RunOptions& options, const Suite& suite, const std::string& run_id,
+                                 ResultStore* store) {
+  auto qemu = find_program(options.qemu);
+  if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  UnitEnvironment env;
+  env.qemu = *qemu;
+  env.qemu_version = qemu_version(*qemu);
+  env.guest = locate_guest_binaries();
+  env.accel = choose_accelerator(options.accel, *qemu);
+  env.vm = suite.vm;
+  env.run_id = run_id;
+  env.store = store;
+  env.stop = &stop_requested();
+  return env;
+}
+
+nlohmann::json machine_json(const UnitEnvironment& env, const Suite& suite) {
+  return {{"accelerator", to_string(env.accel.accelerator)}, {"accelerator_reason", env.accel.reason},
+          {"vcpus", suite.vm.vcpus}, {"qemu", env.qemu_version}, {"host_cpus", std::thread::hardware_concurrency()},
+          {"host_memory_limit_mib", host_memory_limit_mib()}};
+}
+
+int resume_run(const RunOptions& options) {
+  ResultStore store(options.results_root, options.resume, /*resume=*/true);
+  g_last_run_dir = store.dir();
+  RunState state{nlohmann::json::parse(std::ifstream(store.dir() + "/run.json"), nullptr, false), &store, {}};
+  if (state.run.is_discarded() || !state.run.contains("suite_effective"))
+    throw KregError(store.dir() + "/run.json is not a resumable kreg run (written by an older kreg, or damaged)");
+  Suite suite = suite_from_json(state.run["suite_effective"]);
+  std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+  std::vector<KernelImage> kernels;
+  for (const auto& k : state.run.at("kernels")) {
+    KernelImage image = kernel_from_json(k.at("kernel"));
+    // The same kernel, not whatever apt calls newest today.
+    if (!fs::exists(image.vmlinuz)) {
+      image = obtain_kernel(k.at("spec"), cache_dir);
+      if (image.image_sha256 != k["kernel"].value("image_sha256", ""))
+        throw KregError("kernel " + k.at("spec").get<std::string>() + " now resolves to another image than run " +
+                        options.resume + " used; start a new run");
+    }
+    kernels.push_back(image);
+  }
+  UnitEnvironment env = make_environment(options, suite, options.resume, &store);
+  if (state.run["machine"].value("accelerator", "") != to_string(env.accel.accelerator))
+    throw KregError("run " + options.resume + " was measured under " + state.run["machine"].value("accelerator", "?") +
+                    " but this machine would use " + to_string(env.accel.accelerator) +
+                    "; timings would not compare (pass --accel to match)");
+  state.run["resumed"].push_back({{"at", make_run_id("resume")}});
+  StopOnSignal stop_on_signal;
+  return execute_units(state, suite, kernels, env, options.parallel);
+}
+
+// The plan fixes the suite, its kernels, overrides and accelerator: a shard
+// runs exactly what was planned, wherever it runs.
+void check_shard_options(const RunOptions& o) {
+  if (o.plan.empty() || o.shard < 0) throw KregError("--plan and --shard go together: kreg run --plan PLAN --shard I");
+  std::string bad;
+  auto flag = [&](bool given, const char* name) {
+    if (given) bad += (bad.empty() ? "" : ", ") + std::string(name);
+  };
+  flag(o.suite != "default", "a suite");
+  flag(!o.resume.empty(), "--resume");
+  flag(!o.run_id.empty(), "--run-id");
+  flag(o.local, "--local");
+  flag(!o.kernels.empty(), "--kernel");
+  flag(!o.cgroup_modes.empty(), "--cgroup-mode");
+  flag(!o.targets.empty(), "--targets");
+  flag(o.page_cache_bytes >= 0, "--page-cache-bytes");
+  flag(o.samples > 0, "--samples");
+  flag(o.vcpus > 0, "--vcpus");
+  flag(o.memory_mib > 0, "--memory");
+  flag(o.timeout_s > 0, "--timeout");
+  flag(o.hello_timeout_s > 0, "--hello-timeout");
+  flag(!o.append.empty(), "--append");
+  flag(o.accel != "auto", "--accel");
+  if (!bad.empty())
+    throw KregError("--plan fixes what a shard runs; drop " + bad + " (or give them to kreg plan for a new plan)");
+}
+
+// kreg run --plan P --shard I: the shard's units as a run of their own in
+// <results>/<plan_id>/shards/<I>/ (no file outside it is written, so shards
+// can share a results directory). Running a shard again completes it: units
+// with a record are kept, the others run.
+int run_shard(const RunOptions& options) {
+  check_shard_options(options);
+  Progress progress;
+  Plan plan = load_plan(options.plan);
+  if (options.shard >= plan.shard_count())
+    throw KregError(fmt::format("--shard {} is not in plan {} (shards 0-{})", options.shard, plan.path,
+                                plan.shard_count() - 1));
+  Suite suite = suite_from_json(plan.json.at("suite_effective"));
+  suite.text = plan.json.value("suite_text", "");
+  const std::vector<std::string> ids = plan.shard_units(options.shard);
+  const std::set<std::string> only(ids.begin(), ids.end());
+  const auto& planned_kernels = plan.json.at("kernels");
+  std::vector<bool> needed(planned_kernels.size(), false);
+  for (const auto& u : plan.json.at("units"))
+    if (only.contains(u.at("unit_id")))
+      for (size_t k = 0; k < planned_kernels.size(); ++k) needed[k] = needed[k] || planned_kernels[k]["label"] == u["kernel"];
+  auto qemu = find_program(options.qemu);
+  if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  locate_guest_binaries();
+  std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+  std::vector<KernelImage> kernels = plan_kernels(plan, needed, cache_dir);
+  nlohmann::json kernels_json = nlohmann::json::array();
+  for (size_t k = 0; k < kernels.size(); ++k)
+    kernels_json.push_back({{"spec", planned_kernels[k]["spec"]}, {"label", planned_kernels[k]["label"]},
+                            {"kernel", to_json(kernels[k])}});
+
+  // The shard's units must be units of this matrix, or execute() would quietly run fewer.
+  std::vector<std::string> labels;
+  for (const auto& k : kernels) labels.push_back(kernel_label(k));
+  std::set<std::string> matrix;
+  for (const auto& u : plan_matrix(suite, labels)) matrix.insert(u.unit_id);
+  for (const auto& id : ids)
+    if (!matrix.contains(id))
+      throw KregError("plan " + plan.path + " gives shard " + std::to_string(options.shard) + " unit " + id +
+                      ", which its suite and kernels do not make (a damaged plan, or one of another kreg)");
+  const std::string root = options.results_root + "/" + plan.id() + "/shards";
+  const std::string shard_id = std::to_string(options.shard);
+  const bool again = fs::exists(root + "/" + shard_id + "/run.json");
+  ResultStore store(root, shard_id, again, /*link_latest=*/false);
+  g_last_run_dir = store.dir();
+  RunOptions effective = options;
+  effective.accel = plan.json.value("accel", "auto");
+  UnitEnvironment env = make_environment(effective, suite, plan.id(), &store);
+  progress.note("kreg: accelerator " + to_string(env.accel.accelerator) + ": " + env.accel.reason);
+  RunState state{{}, &store, {}};
+  if (again) {
+    state.run = nlohmann::json::parse(std::ifstream(store.dir() + "/run.json"), nullptr, false);
+    if (state.run.is_discarded() || state.run.value("shard", nlohmann::json::object()).value("plan_sha256", "") != plan.sha256)
+      throw KregError(store.dir() + " holds results of another plan than " + plan.path +
+                      " (same plan id, different contents); pass another --results");
+    if (state.run["machine"].value("accelerator", "") != to_string(env.accel.accelerator))
+      throw KregError("shard " + shard_id + " was measured under " + state.run["machine"].value("accelerator", "?") +
+                      " but this machine would use " + to_string(env.accel.accelerator) + "; timings would not compare");
+    state.run["resumed"].push_back({{"at", make_run_id("rerun")}});
+    state.run["shard"]["plan_file"] = plan.path;
+    state.run["kernels"] = kernels_json;
+  } else {
+    state.run = {{"schema", "kreg.run"},
+                 {"schema_version", 2},
+                 {"run_id", plan.id()},
+                 {"suite", suite.name},
+                 {"suite_effective", plan.json.at("suite_effective")},
+                 {"kernels", kernels_json},
+                 {"machine", machine_json(env, suite)},
+                 {"status", "running"},
+                 {"failures", nlohmann::json::array()},
+                 {"resumed", nlohmann::json::array()},
+                 {"shard", {{"plan_id", plan.id()}, {"plan_sha256", plan.sha256}, {"plan_file", plan.path},
+                            {"index", options.shard}, {"count", plan.shard_count()}, {"units", ids}}},
+                 {"plan", plan.json}};
+  }
+  progress.note(fmt::format("kreg: plan {} shard {} of {}: {} units, results in {}", plan.id(), options.shard,
+                            plan.shard_count(), ids.size(), store.dir()));
+  StopOnSignal stop_on_signal;
+  int parallel = options.parallel > 0 ? options.parallel : plan.json.value("vms_per_shard", 1);
+  return execute_units(state, suite, kernels, env, parallel, &only);
+}
+
+// --local: the suite's jobs, one per cgroup mode, on the host kernel.
+nlohmann::json local_jobs(const Suite& suite) {
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const auto& unit : plan_matrix(suite, {"host"}))
+    if (unit.repetition == 1) jobs.push_back(unit.job);
+  return {{"suite", suite.name}, {"jobs", jobs}};
+}
+
+}  // namespace
+
+std::string last_run_dir() { return g_last_run_dir; }
+
+ResolvedKernels resolve_suite_kernels(const Suite& suite, const std::string& cache_dir) {
+  Progress progress;
+  ResolvedKernels out;
+  for (size_t i = 0; i < suite.kernels.size(); ++i) {
+    const std::string& spec = suite.kernels[i];
+    progress.status(fmt::format("kreg: kernel {}/{}: obtaining {}", i + 1, suite.kernels.size(),
+                                spec.empty() ? "(newest Debian 6.1 cloud)" : spec));
+    KernelImage k = obtain_kernel(spec, cache_dir);
+    progress.note(fmt::format("kreg: kernel {}/{} {}: {} {} (image {}{})", i + 1, suite.kernels.size(), spec,
+                              k.package.empty() ? kernel_label(k) : k.package, k.package_version, k.vmlinuz,
+                              k.modules_dir.empty() ? "" : ", modules " + k.modules_dir));
+    for (const auto& other : out.images)
+      if (other.image_sha256 == k.image_sha256)
+        throw KregError("kernels '" + other.source + "' and '" + spec + "' are the same image; list each kernel once");
+    out.json.push_back({{"spec", spec}, {"label", kernel_label(k)}, {"kernel", to_json(k)}});
+    out.images.push_back(k);
+  }
+  return out;
+}
+
+Suite apply_overrides(Suite suite, const RunOptions& o) {
+  if (!o.kernels.empty()) suite.kernels = o.kernels;
+  if (!o.cgroup_modes.empty()) {
+    for (const auto& m : o.cgroup_modes)
+      if (m != "v1" && m != "v2") throw KregError("--cgroup-mode " + m + " is not v1 or v2");
+    suite.cgroup_modes = o.cgroup_modes;
+    for (auto& job : suite.jobs) job.erase("cgroup_modes");
+  }
+  int64_t previous = -1;
+  for (int64_t t : o.targets) {
+    if (t <= previous)
+      throw KregError("--targets must be non-negative and strictly increasing (got " + std::to_string(t) +
+                      " after " + std::to_string(previous) + ")");
+    previous = t;
+  }
+  for (auto& job : suite.jobs) {
+    if (job.value("kind", "sweep") != "sweep") continue;
+    if (!o.targets.empty()) job["targets"] = o.targets;
+    if (o.samples > 0) job["samples"] = o.samples;
+    if (o.page_cache_bytes >= 0 && job.value("scenario", "") == "memcg-churn")
+      job["params"]["page_cache_bytes"] = o.page_cache_bytes;
+  }
+  if (o.vcpus < 0 || (o.memory_mib != 0 && o.memory_mib < 128))
+    throw KregError("--vcpus must be >= 1 and --memory >= 128 MiB");
+  if (o.vcpus > 0) suite.vm.vcpus = o.vcpus;
+  if (o.memory_mib > 0) suite.vm.memory_mib = o.memory_mib;
+  if (o.timeout_s > 0) suite.vm.timeout_s = o.timeout_s;
+  if (o.hello_timeout_s > 0) suite.vm.hello_timeout_s = o.hello_timeout_s;
+  if (!o.append.empty()) suite.vm.append += (suite.vm.append.empty() ? "" : " ") + o.append;
+  if (o.parallel > 0) suite.vm.parallel = o.parallel;
+  return suite;
+}
+
+int run_command(const RunOptions& options) {
+  if (!options.plan.empty() || options.shard >= 0) return run_shard(options);
+  if (!options.resume.empty()) return resume_run(options);
+  Progress progress;
+  // Parse and validate everything before any slow work.
+  Suite suite = apply_overrides(options.inline_suite ? *options.inline_suite : load_suite(options.suite), options);
+  if (options.local) {
+    std::string run_id = options.run_id.empty() ? make_run_id(suite.name + "-local") : options.run_id;
+    check_run_id_free(options.results_root, run_id);
+    return run_local_command(options, local_jobs(suite), run_id, g_last_run_dir);
+  }
+  std::string run_id = options.run_id.empty() ? make_run_id(suite.name) : options.run_id;
+  check_run_id_free(options.results_root, run_id);
+  auto qemu = find_program(options.qemu);
+  if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  locate_guest_binaries();  // fails before the downloads if kreg was not fully built
+  std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+
+  // Every kernel first: a typo in the fourth kernel must not cost an hour of VMs.
+  ResolvedKernels resolved = resolve_suite_kernels(suite, cache_dir);
+  std::vector<KernelImage>& kernels = resolved.images;
+  nlohmann::json& kernels_json = resolved.json;
+
+  ResultStore store(options.results_root, run_id);
+  g_last_run_dir = store.dir();
+  if (!suite.text.empty()) write_file_atomically(store.dir() + "/suite.toml", suite.text);
+  UnitEnvironment env = make_environment(options, suite, run_id, &store);
+  progress.note("kreg: accelerator " + to_string(env.accel.accelerator) + ": " + env.accel.reason);
+  RunState state{{{"schema", "kreg.run"},
+                  {"schema_version", 2},
+                  {"run_id", run_id},
+                  {"suite", suite.name},
+                  {"suite_effective", suite_to_json(suite)},
+                  {"kernels", kernels_json},
+                  {"machine", machine_json(env, suite)},
+                  {"status", "running"},
+                  {"failures", nlohmann::json::array()},
+                  {"resumed", nlohmann::json::array()}},
+                 &store,
+                 {}};
+  StopOnSignal stop_on_signal;
+  return execute_units(state, suite, kernels, env, options.parallel);
+}
+
+}  // namespace kreg

@@ -1,0 +1,73 @@
+// `kreg run --local` / `kreg scenario --local`: the jobs on the host kernel,
+// stored exactly like VM records, with the machine marked as the host.
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "vm/common/error.hpp"
+#include "harness/matrix/local_run.hpp"
+#include "harness/term/progress.hpp"
+#include "harness/store/result_store.hpp"
+#include "harness/cli/run_local_command.hpp"
+
+namespace kreg {
+
+namespace {
+
+nlohmann::json host_kernel() {
+  utsname u{};
+  uname(&u);
+  std::ifstream cmdline("/proc/cmdline");
+  std::string line;
+  std::getline(cmdline, line);
+  return {{"release", u.release}, {"version", u.version}, {"machine", u.machine}, {"cmdline", line},
+          {"source", "host (--local)"}};
+}
+
+}  // namespace
+
+int run_local_command(const RunOptions& options, const nlohmann::json& jobs, const std::string& run_id,
+                      std::string& run_dir) {
+  Progress progress;
+  ResultStore store(options.results_root, run_id);
+  run_dir = store.dir();
+  nlohmann::json machine = {{"accelerator", "none"}, {"accelerator_reason", "--local: the host kernel, no VM"},
+                            {"vcpus", std::thread::hardware_concurrency()}, {"memory_mib", nullptr},
+                            {"host_cpus", std::thread::hardware_concurrency()}};
+  nlohmann::json run = {{"schema", "kreg.run"}, {"schema_version", 1}, {"run_id", run_id}, {"suite", options.suite},
+                        {"jobs", jobs["jobs"]}, {"kernel", host_kernel()}, {"machine", machine},
+                        {"status", "running"}, {"local", true}, {"failures", nlohmann::json::array()}};
+  store.write_run(run);
+  progress.note("kreg: running " + std::to_string(jobs["jobs"].size()) + " job(s) on the host kernel " +
+                run["kernel"]["release"].get<std::string>());
+  nlohmann::json records;
+  auto store_all = [&](const nlohmann::json& list) {
+    for (nlohmann::json record : list) {
+      record["schema"] = "kreg.job";
+      record["schema_version"] = 1;
+      record["run_id"] = run_id;
+      record["kernel"] = host_kernel();
+      record["machine"] = machine;
+      record["timing"] = {{"boot_to_hello_s", nullptr}, {"job_s", record.value("job_s", 0.0)}};
+      store.write_job(record.value("job_id", "unknown"), record);
+    }
+  };
+  try {
+    records = run_jobs_locally(jobs, records);
+  } catch (const KregError& e) {
+    store_all(records);  // what was measured before the interrupt stays
+    run["status"] = "failed";
+    run["failures"].push_back({{"reason", e.what()}});
+    store.write_run(run);
+    throw;
+  }
+  store_all(records);
+  run["status"] = "ok";
+  store.write_run(run);
+  progress.note("kreg: " + std::to_string(records.size()) + " job(s) stored in " + store.dir());
+  return 0;
+}
+
+}  // namespace kreg

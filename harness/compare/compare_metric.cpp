@@ -1,0 +1,326 @@
+// kreg compare, one metric of one record pair: slope fits with intervals,
+// the per-point distribution tests, and the verdict.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "bench/metric_catalog.hpp"
+#include "harness/compare/compare_command.hpp"
+#include "harness/compare/compare_parts.hpp"
+#include "stats/mann_whitney.hpp"
+#include "stats/welch.hpp"
+
+namespace kreg {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using compare_detail::job_display;
+using compare_detail::join;
+
+// --- one metric ---------------------------------------------------------------
+
+namespace {
+
+// What a point records of one metric's distribution.
+struct Dist {
+  double target = 0, x = 0;
+  double median = 0, p90 = 0, mean = 0, samples = 0;
+  std::optional<double> sd;
+  std::vector<double> raw;  // per-repetition samples: metrics[m].samples_ns, or gbench's iteration entries
+};
+
+double time_unit_ns(const std::string& unit) {
+  if (unit == "us") return 1e3;
+  if (unit == "ms") return 1e6;
+  if (unit == "s") return 1e9;
+  return 1;
+}
+
+// metric name of a Google Benchmark entry: its run name up to the first '/'
+std::string gbench_metric(const json& bm) {
+  std::string run_name = bm.value("run_name", bm.value("name", ""));
+  return run_name.substr(0, run_name.find('/'));
+}
+
+std::map<std::string, Dist> point_dists(const json& point) {
+  std::map<std::string, Dist> out;
+  if (!point.contains("metrics") || !point["metrics"].is_object()) return out;
+  for (const auto& [name, m] : point["metrics"].items()) {
+    if (!m.is_object() || !m.contains("median_ns") || !m["median_ns"].is_number()) continue;
+    Dist d;
+    d.target = point.value("target", 0.0);
+    d.x = point.value("created", d.target);
+    d.median = m["median_ns"].get<double>();
+    d.p90 = m.value("p90_ns", d.median);
+    d.mean = m.value("mean_ns", d.median);
+    d.samples = m.value("samples", 0.0);
+    if (m.contains("stddev_ns") && m["stddev_ns"].is_number()) d.sd = m["stddev_ns"].get<double>();
+    if (m.contains("samples_ns") && m["samples_ns"].is_array())  // raw samples, where a recorder keeps them
+      for (const auto& v : m["samples_ns"])
+        if (v.is_number()) d.raw.push_back(v.get<double>());
+    out[name] = d;
+  }
+  std::set<std::string> raw_from_metrics;
+  for (const auto& [name, d] : out)
+    if (!d.raw.empty()) raw_from_metrics.insert(name);
+  if (point.contains("gbench") && point["gbench"].is_object()) {
+    for (const auto& bm : point["gbench"].value("benchmarks", json::array())) {
+      auto it = out.find(gbench_metric(bm));
+      if (it == out.end() || !bm.contains("real_time") || !bm["real_time"].is_number()) continue;
+      double scale = time_unit_ns(bm.value("time_unit", "ns"));
+      double value = bm["real_time"].get<double>() * scale;
+      std::string type = bm.value("run_type", "");
+      if (type == "aggregate" && bm.value("aggregate_name", "") == "stddev" && !it->second.sd) it->second.sd = value;
+      else if (type == "iteration" && !bm.value("error_occurred", false) && !raw_from_metrics.count(it->first))
+        it->second.raw.push_back(value);
+    }
+  }
+  return out;
+}
+
+// metric -> points in sweep order
+std::map<std::string, std::vector<Dist>> series_of(const json& record) {
+  std::map<std::string, std::vector<Dist>> out;
+  for (const auto& point : record.value("points", json::array()))
+    for (auto& [name, d] : point_dists(point)) out[name].push_back(std::move(d));
+  return out;
+}
+
+json metric_info_of(const json& record, const std::string& metric) {
+  if (record.contains("metric_info") && record["metric_info"].contains(metric)) return record["metric_info"][metric];
+  return metric_info(metric);
+}
+
+PointComparison compare_point(const Dist& b, const Dist& n, double sign, double thr, const CompareSettings& s) {
+  PointComparison p;
+  p.target = b.target;
+  p.x_base = b.x;
+  p.x_new = n.x;
+  p.base_median = b.median;
+  p.new_median = n.median;
+  p.base_p90 = b.p90;
+  p.new_p90 = n.p90;
+  p.base_samples = b.samples;
+  p.new_samples = n.samples;
+  p.change_pct = b.median != 0 ? sign * (n.median - b.median) / std::fabs(b.median) * 100 : 0;
+  p.practical = p.change_pct > thr;
+  // Non-overlap: half of NEW lies beyond 90% of BASELINE (higher is worse);
+  // where lower is worse, 90% of NEW lies below BASELINE's median (records keep
+  // no p10). Improvement is the mirror.
+  if (sign > 0) {
+    p.non_overlap = n.median > b.p90;
+  } else {
+    p.non_overlap = n.p90 < b.median;
+  }
+  bool better_non_overlap = sign > 0 ? n.p90 < b.median : n.median > b.p90;
+  size_t nb = b.raw.size(), nn = n.raw.size();
+  if (nb >= s.min_samples && nn >= s.min_samples) {
+    stats::MannWhitneyResult mw = stats::mann_whitney(b.raw, n.raw);
+    p.test = "mann-whitney";
+    p.p_worse = sign > 0 ? mw.p_greater : mw.p_less;
+    p.p_better = sign > 0 ? mw.p_less : mw.p_greater;
+  } else if (b.samples < s.min_samples || n.samples < s.min_samples) {
+    p.untested = fmt::format("too few samples ({:g} vs {:g}, need {})", b.samples, n.samples, s.min_samples);
+  } else if (b.sd && n.sd) {
+    stats::WelchResult w = stats::welch_test(stats::Summary{b.mean, *b.sd, b.samples},
+                                             stats::Summary{n.mean, *n.sd, n.samples});
+    if (w.valid) {
+      p.test = "welch";
+      p.p_worse = sign > 0 ? w.p_greater : w.p_less;
+      p.p_better = sign > 0 ? w.p_less : w.p_greater;
+    } else {
+      p.untested = "no usable mean/stddev";
+    }
+  } else {
+    p.untested = "no spread recorded (neither raw samples nor a standard deviation)";
+  }
+  if (!p.test.empty()) {
+    p.significant = p.p_worse < s.alpha;
+    p.regressed = p.significant && p.non_overlap && p.practical;
+    p.improved = p.p_better < s.alpha && better_non_overlap && -p.change_pct > thr;
+  }
+  return p;
+}
+
+SlopeComparison compare_slopes(const std::vector<Dist>& b, const std::vector<Dist>& n, double sign, double thr,
+                               const CompareSettings& s) {
+  SlopeComparison c;
+  if (b.empty() || n.empty()) {
+    c.why_not = "no points";
+    return c;
+  }
+  auto [bmin, bmax] = std::minmax_element(b.begin(), b.end(), [](auto& l, auto& r) { return l.x < r.x; });
+  auto [nmin, nmax] = std::minmax_element(n.begin(), n.end(), [](auto& l, auto& r) { return l.x < r.x; });
+  c.x_lo = std::max(bmin->x, nmin->x);
+  c.x_hi = std::min(bmax->x, nmax->x);
+  if (!(c.x_hi > c.x_lo)) {
+    c.why_not = "no shared range of object counts";
+    return c;
+  }
+  auto fit = [&](const std::vector<Dist>& side) {
+    std::vector<double> xs, ys;
+    for (const Dist& d : side)
+      if (d.x >= c.x_lo && d.x <= c.x_hi) {
+        xs.push_back(d.x);
+        ys.push_back(d.median);
+      }
+    return stats::linear_fit(xs, ys, 1 - s.alpha);
+  };
+  c.base = fit(b);
+  c.cand = fit(n);
+  if (!c.base.has_ci || !c.cand.has_ci) {
+    c.why_not = fmt::format("too few points in the shared range for a slope interval ({} vs {}, need 3)", c.base.n,
+                            c.cand.n);
+    return c;
+  }
+  c.compared = true;
+  double span = c.x_hi - c.x_lo;
+  double diff = sign * (c.cand.slope - c.base.slope);
+  c.extra = diff * span;
+  c.base_level = c.base.at(c.x_hi);
+  if (c.base_level <= 0) {  // a fit through noise can dip below zero; fall back to what was measured
+    for (const Dist& d : b)
+      if (d.x >= c.x_lo && d.x <= c.x_hi) c.base_level = std::max(c.base_level, d.median);
+  }
+  c.slope_change_pct = c.base.slope != 0 ? diff / std::fabs(c.base.slope) * 100 : (diff > 0 ? INFINITY : diff < 0 ? -INFINITY : 0);
+  double t = thr / 100;
+  c.significant = sign > 0 ? c.cand.slope_lo > c.base.slope_hi : c.cand.slope_hi < c.base.slope_lo;
+  c.practical = diff > t * std::fabs(c.base.slope) && c.extra > t * std::fabs(c.base_level);
+  c.regressed = c.significant && c.practical;
+  bool better = sign > 0 ? c.cand.slope_hi < c.base.slope_lo : c.cand.slope_lo > c.base.slope_hi;
+  c.improved = better && -diff > t * std::fabs(c.base.slope) && -c.extra > t * std::fabs(c.base_level);
+  return c;
+}
+
+
+std::string unusable_reason(const json& r) {
+  std::string status = r.value("status", "?");
+  if (r.value("kind", "sweep") == "speed") return "a speed record (no sweep points)";
+  if (status == "skipped") return "skipped: " + r.value("skip_reason", std::string("no reason recorded"));
+  if (status == "failed") {
+    std::string why = r.contains("error") && r["error"].is_object() ? r["error"].value("message", "") : "";
+    return "failed" + (why.empty() ? std::string() : ": " + why);
+  }
+  if (r.value("points", json::array()).empty()) return "no sweep points";
+  return "";
+}
+
+}  // namespace
+
+std::vector<MetricComparison> compare_records(const json& base, const json& cand, const CompareSettings& s) {
+  std::vector<MetricComparison> out;
+  std::string bad_base = unusable_reason(base), bad_new = unusable_reason(cand);
+  auto sb = series_of(base), sn = series_of(cand);
+  std::set<std::string> names;
+  for (const auto& [k, v] : sb) names.insert(k);
+  for (const auto& [k, v] : sn) names.insert(k);
+  std::string job = job_display(base), job_new = job_display(cand);
+  auto row = [&](const std::string& metric) {
+    MetricComparison m;
+    m.job = job;
+    if (job_new != job) m.job_new = job_new;
+    m.metric = metric;
+    m.threshold_pct = s.threshold_for_metric(metric);
+    json info = metric_info_of(cand.contains("metric_info") ? cand : base, metric);
+    if (info.is_object()) {
+      m.unit = info.value("unit", "ns");
+      m.worse = info.value("worse", "higher");
+    }
+    return m;
+  };
+  if (!bad_base.empty() || !bad_new.empty()) {
+    if (names.empty()) names.insert("-");
+    for (const auto& name : names) {
+      MetricComparison m = row(name);
+      if (!bad_base.empty() && !bad_new.empty())
+        m.reason = bad_base == bad_new ? "both " + bad_base : "baseline " + bad_base + "; new " + bad_new;
+      else
+        m.reason = !bad_base.empty() ? "baseline " + bad_base : "new " + bad_new;
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+  for (const auto& name : names) {
+    MetricComparison m = row(name);
+    auto ib = sb.find(name), in = sn.find(name);
+    if (ib == sb.end() || in == sn.end()) {
+      m.reason = ib == sb.end() ? "missing in baseline" : "missing in new";
+      out.push_back(std::move(m));
+      continue;
+    }
+    double sign = m.worse == "lower" ? -1 : 1;
+    const auto& b = ib->second;
+    const auto& n = in->second;
+    for (const Dist& db : b) {
+      auto hit = std::find_if(n.begin(), n.end(), [&](const Dist& d) { return d.target == db.target; });
+      if (hit == n.end()) continue;
+      PointComparison p = compare_point(db, *hit, sign, m.threshold_pct, s);
+      if (!p.test.empty()) {
+        ++m.points_tested;
+        if (m.test.empty() || m.test == p.test) m.test = p.test;
+        else m.test = "mixed";
+      }
+      m.points_regressed += p.regressed;
+      m.points_improved += p.improved;
+      m.points.push_back(std::move(p));
+    }
+    m.slope = compare_slopes(b, n, sign, m.threshold_pct, s);
+    if (m.points_tested == 0 && !m.slope.compared) {
+      std::string why = m.points.empty() ? "no shared sweep point" : m.points.front().untested;
+      m.reason = why + "; slope: " + m.slope.why_not;
+      out.push_back(std::move(m));
+      continue;
+    }
+    size_t need = std::max<size_t>(1, s.min_regressed_points);
+    bool points_regress = static_cast<size_t>(m.points_regressed) >= need;
+    bool points_improve = static_cast<size_t>(m.points_improved) >= need;
+    if (m.slope.regressed || points_regress) {
+      m.verdict = Verdict::Regression;
+      std::vector<std::string> why;
+      if (m.slope.regressed) why.push_back("slope");
+      if (points_regress) why.push_back(fmt::format("{}/{} points", m.points_regressed, m.points.size()));
+      m.reason = join(why, " + ");
+    } else if ((m.slope.improved || points_improve) &&
+               std::none_of(m.points.begin(), m.points.end(), [](const auto& p) { return p.practical; })) {
+      // improved: better by the same rules, and no point's median worse by more than the threshold
+      m.verdict = Verdict::Improved;
+      std::vector<std::string> why;
+      if (m.slope.improved) why.push_back("slope");
+      if (points_improve) why.push_back(fmt::format("{}/{} points", m.points_improved, m.points.size()));
+      m.reason = join(why, " + ");
+    } else {
+      m.verdict = Verdict::Ok;
+      if (!m.slope.compared) m.reason = "slope: " + m.slope.why_not;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+namespace compare_detail {
+
+std::string job_display(const json& r) {
+  std::string id = r.value("job_id", "?");
+  std::string mode, rep;
+  if (r.contains("unit") && r["unit"].is_object()) {
+    mode = r["unit"].value("cgroup_mode", "");
+    int n = r["unit"].value("repetition", 1);
+    if (n != 1) rep = "#r" + std::to_string(n);
+  }
+  bool says_mode = mode.empty() || id == mode || (id.size() > mode.size() && id.ends_with("/" + mode));
+  return id + (says_mode ? "" : " (" + mode + ")") + rep;
+}
+
+std::vector<std::string> metric_names(const json& record) {
+  std::vector<std::string> names;
+  for (const auto& [name, dists] : series_of(record)) names.push_back(name);
+  return names;
+}
+
+}  // namespace compare_detail
+
+}  // namespace kreg

@@ -1,0 +1,280 @@
+#include "harness/matrix/suite.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "vm/common/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kreg {
+
+namespace {
+
+// Every error names the file and line, so a typo in a 200-line suite is
+// found at once.
+class SuiteReader {
+ public:
+  explicit SuiteReader(std::string path) : path_(std::move(path)) {}
+
+  [[noreturn]] void fail(const toml::node* node, const std::string& what) const {
+    std::string where = path_;
+    if (node && node->source().begin) where += ":" + std::to_string(node->source().begin.line);
+    throw KregError(where + ": " + what);
+  }
+
+  // Rejects keys the suite format does not have (typos must not be ignored).
+  void only_keys(const toml::table& table, const std::string& section, const std::set<std::string>& known) const {
+    for (const auto& [key, node] : table) {
+      if (known.count(std::string(key.str()))) continue;
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail(&node, fmt::format("unknown key '{}' in {} (known: {})", key.str(), section, list));
+    }
+  }
+
+  std::string string_at(const toml::table& t, const std::string& key, const std::string& fallback) const {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    if (!n->is_string()) fail(n, "'" + key + "' must be a string");
+    return **n->as_string();
+  }
+
+  int64_t int_at(const toml::table& t, const std::string& key, int64_t fallback, int64_t min) const {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    if (!n->is_integer()) fail(n, "'" + key + "' must be an integer");
+    int64_t v = **n->as_integer();
+    if (v < min) fail(n, fmt::format("'{}' must be >= {} (got {})", key, min, v));
+    return v;
+  }
+
+  double number_at(const toml::table& t, const std::string& key, double fallback) const {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    if (n->is_integer()) return static_cast<double>(**n->as_integer());
+    if (!n->is_floating_point()) fail(n, "'" + key + "' must be a number");
+    return **n->as_floating_point();
+  }
+
+  bool bool_at(const toml::table& t, const std::string& key, bool fallback) const {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    if (!n->is_boolean()) fail(n, "'" + key + "' must be true or false");
+    return **n->as_boolean();
+  }
+
+  std::vector<std::string> strings_at(const toml::table& t, const std::string& key) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    if (!n->is_array()) fail(n, "'" + key + "' must be an array of strings");
+    for (const auto& e : *n->as_array()) {
+      if (!e.is_string()) fail(&e, "'" + key + "' must be an array of strings");
+      out.push_back(**e.as_string());
+    }
+    return out;
+  }
+
+  std::vector<int64_t> ints_at(const toml::table& t, const std::string& key) const {
+    std::vector<int64_t> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    if (!n->is_array()) fail(n, "'" + key + "' must be an array of integers");
+    for (const auto& e : *n->as_array()) {
+      if (!e.is_integer()) fail(&e, "'" + key + "' must be an array of integers");
+      out.push_back(**e.as_integer());
+    }
+    return out;
+  }
+
+  // Generator parameters are scalars; the generator validates the values.
+  nlohmann::json scalars_at(const toml::table& t, const std::string& key) const {
+    nlohmann::json out = nlohmann::json::object();
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    if (!n->is_table()) fail(n, "'" + key + "' must be a table, e.g. " + key + " = { mode = \"live\" }");
+    for (const auto& [k, v] : *n->as_table()) {
+      std::string name(k.str());
+      if (v.is_string()) out[name] = **v.as_string();
+      else if (v.is_integer()) out[name] = **v.as_integer();
+      else if (v.is_floating_point()) out[name] = **v.as_floating_point();
+      else if (v.is_boolean()) out[name] = **v.as_boolean();
+      else fail(&v, "'" + key + "." + name + "' must be a string, number or boolean");
+    }
+    return out;
+  }
+
+  void check_modes(const toml::table& t, const std::vector<std::string>& modes) const {
+    for (const auto& m : modes)
+      if (m != "v1" && m != "v2") fail(t.get("cgroup_modes"), "cgroup mode '" + m + "' is not v1 or v2");
+  }
+
+  nlohmann::json job(const toml::table& t, const std::vector<std::string>& suite_modes) const {
+    only_keys(t, "[[job]]",
+              {"id", "kind", "scenario", "cgroup_modes", "targets", "samples", "warmup", "latency", "kernel_trace",
+               "reclaim", "params", "rounds", "ops", "families", "scratch_disk"});
+    nlohmann::json j;
+    std::string id = string_at(t, "id", "");
+    if (id.empty()) fail(&t, "[[job]] needs an 'id', e.g. id = \"memcg-churn/tmpfs-4096\"");
+    j["job_id"] = id;
+    std::string kind = string_at(t, "kind", "sweep");
+    if (kind != "sweep" && kind != "speed") fail(t.get("kind"), "'kind' must be \"sweep\" or \"speed\"");
+    j["kind"] = kind;
+    std::vector<std::string> modes = strings_at(t, "cgroup_modes");
+    check_modes(t, modes);
+    for (const auto& m : modes)
+      if (std::find(suite_modes.begin(), suite_modes.end(), m) == suite_modes.end())
+        fail(t.get("cgroup_modes"), "job " + id + " asks for cgroup mode " + m + ", which the suite's cgroup_modes lack");
+    if (!modes.empty()) j["cgroup_modes"] = modes;
+    if (kind == "speed") {
+      j["rounds"] = int_at(t, "rounds", 5, 1);
+      j["ops"] = scalars_at(t, "ops");
+      if (t.get("families")) j["families"] = strings_at(t, "families");
+      for (const char* k : {"scenario", "targets", "samples", "warmup", "latency", "kernel_trace", "reclaim", "params"})
+        if (t.get(k)) fail(t.get(k), fmt::format("'{}' belongs to sweep jobs, not kind = \"speed\"", k));
+      return j;
+    }
+    for (const char* k : {"rounds", "ops", "families"})
+      if (t.get(k)) fail(t.get(k), fmt::format("'{}' belongs to kind = \"speed\" jobs", k));
+    j["scenario"] = string_at(t, "scenario", "");
+    if (j["scenario"] == "") fail(&t, "job " + id + " needs a 'scenario' (memcg-churn, netns, pause-loop, dentry-negative)");
+    std::vector<int64_t> targets = ints_at(t, "targets");
+    if (targets.empty()) fail(&t, "job " + id + " needs 'targets', e.g. targets = [0, 500, 1000]");
+    for (size_t i = 0; i < targets.size(); ++i)
+      if (targets[i] < 0 || (i > 0 && targets[i] <= targets[i - 1]))
+        fail(t.get("targets"), "'targets' must be non-negative and strictly increasing");
+    j["targets"] = targets;
+    j["samples"] = int_at(t, "samples", 200, 1);
+    j["warmup"] = int_at(t, "warmup", 10, 0);
+    j["latency"] = bool_at(t, "latency", true);
+    j["kernel_trace"] = bool_at(t, "kernel_trace", false);
+    j["reclaim"] = bool_at(t, "reclaim", false);
+    j["params"] = scalars_at(t, "params");
+    if (bool_at(t, "scratch_disk", false)) j["scratch_disk"] = true;
+    if (j["params"].contains("cgroup_mode"))
+      fail(t.get("params"), "set the cgroup mode with the job's or suite's cgroup_modes, not params.cgroup_mode");
+    return j;
+  }
+
+  Suite suite(const toml::table& root) const {
+    only_keys(root, "the suite", {"name", "description", "kernels", "cgroup_modes", "repetitions", "vm", "job"});
+    Suite s;
+    s.name = string_at(root, "name", fs::path(path_).stem().string());
+    s.description = string_at(root, "description", "");
+    s.kernels = strings_at(root, "kernels");
+    if (s.kernels.empty()) fail(&root, "the suite needs kernels = [...], e.g. [\"debian:bookworm\"]");
+    s.cgroup_modes = strings_at(root, "cgroup_modes");
+    if (s.cgroup_modes.empty()) s.cgroup_modes = {"v1"};
+    check_modes(root, s.cgroup_modes);
+    s.repetitions = static_cast<int>(int_at(root, "repetitions", 1, 1));
+    if (const toml::node* vm = root.get("vm")) {
+      if (!vm->is_table()) fail(vm, "'vm' must be a table: [vm]");
+      const toml::table& t = *vm->as_table();
+      only_keys(t, "[vm]", {"vcpus", "memory_mib", "disk_mib", "timeout_s", "hello_timeout_s", "parallel", "append"});
+      s.vm.vcpus = static_cast<int>(int_at(t, "vcpus", s.vm.vcpus, 1));
+      s.vm.memory_mib = static_cast<int>(int_at(t, "memory_mib", 0, 0));
+      if (s.vm.memory_mib != 0 && s.vm.memory_mib < 128) fail(t.get("memory_mib"), "'memory_mib' must be 0 (auto) or >= 128");
+      s.vm.disk_mib = static_cast<int>(int_at(t, "disk_mib", s.vm.disk_mib, 64));
+      s.vm.timeout_s = number_at(t, "timeout_s", s.vm.timeout_s);
+      s.vm.hello_timeout_s = number_at(t, "hello_timeout_s", s.vm.hello_timeout_s);
+      s.vm.parallel = static_cast<int>(int_at(t, "parallel", 0, 0));
+      s.vm.append = string_at(t, "append", "");
+    }
+    const toml::node* jobs = root.get("job");
+    if (!jobs) fail(&root, "the suite has no [[job]] tables");
+    if (!jobs->is_array_of_tables()) fail(jobs, "'job' must be written as [[job]] tables");
+    std::set<std::string> ids;
+    for (const auto& j : *jobs->as_array()) {
+      nlohmann::json job = this->job(*j.as_table(), s.cgroup_modes);
+      if (!ids.insert(job["job_id"]).second) fail(&j, "two jobs share the id " + job["job_id"].get<std::string>());
+      s.jobs.push_back(job);
+    }
+    return s;
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+bool job_uses_cgroups(const nlohmann::json& job) {
+  if (job.value("kind", "sweep") == "speed") return true;
+  const std::string scenario = job.value("scenario", "");
+  return scenario == "memcg-churn" || scenario == "pause-loop";
+}
+
+std::string find_suite_file(const std::string& name_or_path) {
+  if (name_or_path.find('/') != std::string::npos || fs::path(name_or_path).extension() == ".toml") {
+    if (!fs::exists(name_or_path)) throw KregError("suite file " + name_or_path + " does not exist");
+    return name_or_path;
+  }
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("KREG_SUITES_DIR")) dirs.push_back(env);
+  dirs.push_back(KREG_SOURCE_DIR "/suites");
+  dirs.push_back("suites");
+  std::set<std::string> known;
+  for (const auto& dir : dirs) {
+    if (fs::exists(dir + "/" + name_or_path + ".toml")) return dir + "/" + name_or_path + ".toml";
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ".toml") known.insert(e.path().stem().string());
+  }
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  throw KregError("unknown suite '" + name_or_path + "' (known: " + list + "; or give a path to a .toml file)");
+}
+
+Suite parse_suite(const std::string& text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw KregError(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+  }
+  Suite s = SuiteReader(path).suite(root);
+  s.path = path;
+  s.text = text;
+  return s;
+}
+
+nlohmann::json suite_to_json(const Suite& s) {
+  return {{"name", s.name}, {"path", s.path}, {"description", s.description}, {"kernels", s.kernels},
+          {"cgroup_modes", s.cgroup_modes}, {"repetitions", s.repetitions}, {"jobs", s.jobs},
+          {"vm", {{"vcpus", s.vm.vcpus}, {"memory_mib", s.vm.memory_mib}, {"disk_mib", s.vm.disk_mib},
+                  {"timeout_s", s.vm.timeout_s}, {"hello_timeout_s", s.vm.hello_timeout_s},
+                  {"parallel", s.vm.parallel}, {"append", s.vm.append}}}};
+}
+
+Suite suite_from_json(const nlohmann::json& j) {
+  Suite s;
+  s.name = j.at("name");
+  s.path = j.value("path", "");
+  s.description = j.value("description", "");
+  s.kernels = j.at("kernels").get<std::vector<std::string>>();
+  s.cgroup_modes = j.at("cgroup_modes").get<std::vector<std::string>>();
+  s.repetitions = j.value("repetitions", 1);
+  s.jobs = j.at("jobs").get<std::vector<nlohmann::json>>();
+  const auto& vm = j.at("vm");
+  s.vm = {vm.at("vcpus"), vm.at("memory_mib"), vm.at("disk_mib"), vm.at("timeout_s"), vm.at("hello_timeout_s"),
+          vm.at("parallel"), vm.at("append")};
+  return s;
+}
+
+Suite load_suite(const std::string& name_or_path) {
+  std::string path = find_suite_file(name_or_path);
+  std::ifstream in(path);
+  if (!in) throw KregError("cannot read suite file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_suite(text.str(), path);
+}
+
+}  // namespace kreg

@@ -1,0 +1,174 @@
+#include "harness/matrix/vm_unit_runner.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "vm/common/error.hpp"
+#include "harness/matrix/vm_sizing.hpp"
+#include "vm/common/process.hpp"
+#include "vm/boot/qemu_vm.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kreg {
+
+namespace {
+
+bool needs_scratch_disk(const nlohmann::json& job) {
+  return job.value("kind", "sweep") == "speed" || job.value("scratch_disk", false) ||
+         job.value("params", nlohmann::json::object()).value("page_cache", "") == "ext4";
+}
+
+// A sparse raw file formatted ext4 on the host (mkfs.ext4 from e2fsprogs).
+void make_scratch_disk(const std::string& path, int size_mib) {
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f) throw KregError("cannot create scratch disk " + path);
+  }
+  fs::resize_file(path, static_cast<uintmax_t>(size_mib) << 20);
+  CapturedRun mkfs = run_captured({"mkfs.ext4", "-q", "-F", "-L", "kreg-scratch", path});
+  if (mkfs.exit_code != 0)
+    throw KregError("mkfs.ext4 " + path + " failed: " + mkfs.err.substr(0, mkfs.err.find('\n')) +
+                    " (install e2fsprogs with ./setup.sh)");
+}
+
+// The one measured count worth a progress line, e.g. "memcg_dying=500".
+std::string measured_headline(const nlohmann::json& measured) {
+  for (const char* key : {"memcg_dying", "netns_live", "pods_live", "dentry_nr_negative", "slab_net_namespace_active_objs"})
+    if (measured.contains(key)) return std::string(key) + "=" + measured[key].dump();
+  return measured.dump();
+}
+
+// Host-side facts merged into every record: what it ran on.
+nlohmann::json kernel_facts(const KernelImage& k) {
+  return {{"package", k.package}, {"package_version", k.package_version}, {"image_sha256", k.image_sha256},
+          {"config_sha256", k.config_sha256}, {"source", k.source}};
+}
+
+}  // namespace
+
+int unit_memory_mib(const MatrixUnit& unit, const SuiteVm& vm) {
+  if (vm.memory_mib > 0) return vm.memory_mib;
+  return estimate_vm_memory_mib({{"jobs", {unit.job}}}, host_memory_limit_mib());
+}
+
+UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const UnitEnvironment& env,
+                     const std::function<void(const UnitProgress&)>& on_progress) {
+  UnitOutcome result;
+  const std::string vm_dir = env.store->vm_dir(unit.vm_name);
+  VmSpec spec;
+  spec.qemu_binary = env.qemu;
+  spec.kernel = kernel.vmlinuz;
+  spec.initrd = vm_dir + "/initramfs.cpio";
+  spec.console_log = vm_dir + "/console.log";
+  spec.results_log = vm_dir + "/results.serial";
+  spec.qemu_log = vm_dir + "/qemu.log";
+  spec.accelerator = env.accel.accelerator;
+  spec.vcpus = env.vm.vcpus;
+  spec.memory_mib = result.memory_mib = unit_memory_mib(unit, env.vm);
+  spec.timeout_s = env.vm.timeout_s;
+  spec.hello_timeout_s = env.vm.hello_timeout_s;
+  spec.extra_append = env.vm.append;
+  // cgroup v2 mode: keep every controller off v1 so memory can go to v2.
+  if (unit.cgroup_mode == "v2") spec.extra_append += std::string(spec.extra_append.empty() ? "" : " ") + "cgroup_no_v1=all";
+  spec.stop = env.stop;
+  const nlohmann::json machine = {{"accelerator", to_string(env.accel.accelerator)},
+                                  {"accelerator_reason", env.accel.reason},
+                                  {"vcpus", spec.vcpus},
+                                  {"memory_mib", spec.memory_mib},
+                                  {"qemu", env.qemu_version},
+                                  {"host_cpus", std::thread::hardware_concurrency()}};
+  nlohmann::json guest_jobs = {{"jobs", {unit.job}}, {"scratch_disk", needs_scratch_disk(unit.job)}};
+  try {
+    std::vector<KernelModule> modules;
+    if (needs_scratch_disk(unit.job)) {
+      // Kernels with virtio-blk built in (7.x) need no module; the guest
+      // checks for /kreg/modules.order.
+      if (!kernel.modules_dir.empty()) modules = module_closure(kernel.modules_dir, {"virtio_pci", "virtio_blk"});
+      spec.disk_image = vm_dir + "/scratch.img";
+      make_scratch_disk(spec.disk_image, env.vm.disk_mib);
+    }
+    build_guest_image(spec.initrd, env.guest, guest_jobs, modules);
+  } catch (const KregError& e) {
+    result.end = "setup";
+    result.reason = e.what();
+    return result;
+  }
+
+  bool stored = false;
+  std::string record_status, record_reason;
+  VmOutcome outcome = run_vm(spec, [&](const Frame& frame, const VmOutcome& so_far) {
+    nlohmann::json payload = nlohmann::json::parse(frame.payload, nullptr, false);
+    if (payload.is_discarded()) return;  // checksummed but not JSON: a guest bug, ignored
+    if (frame.type == "hello") {
+      result.guest_kernel = payload.value("kernel", nlohmann::json());
+      result.features = payload.value("features", nlohmann::json());
+      on_progress({0, "guest " + result.guest_kernel.value("release", "?") + " up", false});
+    } else if (frame.type == "progress") {
+      UnitProgress p;
+      size_t points = payload.value("points", size_t{0});
+      if (points > 0) p.fraction = (payload.value("point", 0.0) + 1) / static_cast<double>(points);
+      p.point_done = payload.value("point_done", false);
+      p.line = fmt::format("{} objects (target {})", payload.value("created", 0), payload.value("target", 0));
+      if (p.point_done) p.line += " -> " + measured_headline(payload.value("measured", nlohmann::json::object()));
+      on_progress(p);
+    } else if (frame.type == "job") {
+      nlohmann::json record = payload;
+      record["schema"] = "kreg.job";
+      record["schema_version"] = 1;
+      record["run_id"] = env.run_id;
+      record["kernel"].update(kernel_facts(kernel));
+      record["kernel"]["spec"] = kernel.source;
+      record["machine"] = machine;
+      record["unit"] = {{"unit_id", unit.unit_id}, {"cgroup_mode", unit.cgroup_mode}, {"repetition", unit.repetition},
+                        {"kernel_label", unit.kernel_label}};
+      record["timing"] = {{"boot_to_hello_s", so_far.boot_to_hello_s}, {"job_s", record.value("job_s", 0.0)}};
+      env.store->write_record(unit.record_path, record);
+      stored = true;
+      record_status = record.value("status", "failed");
+      record_reason = record.value("skip_reason", record["error"].is_object() ? record["error"].value("message", "") : "");
+    } else if (frame.type == "error") {
+      result.reason = "guest error: " + payload.value("error", "");
+    }
+  });
+  result.end = to_string(outcome.end);
+  result.wall_s = outcome.wall_s;
+  result.boot_to_hello_s = outcome.boot_to_hello_s;
+  if (outcome.end == VmEnd::Stopped) {
+    result.status = "stopped";
+    result.reason = outcome.reason;
+  } else if (outcome.end != VmEnd::Done) {
+    result.reason = outcome.reason;
+    result.console_tail = outcome.console_tail;
+  } else if (!stored) {
+    if (result.reason.empty()) result.reason = "the guest finished without sending the job's record";
+  } else {
+    // The guest's verdict: ok, or failed with its own reason in the record.
+    // skipped: the kernel lacks what the job needs; the record says why.
+    result.status = record_status == "ok" || record_status == "skipped" ? record_status : "failed";
+    if (result.status != "ok") result.reason = record_status + ": " + record_reason;
+  }
+  // A job that failed inside a VM that ended normally: the OOM killer may
+  // have taken its worker. Say so, with the console as evidence.
+  if (result.status == "failed" && result.console_tail.empty()) {
+    std::string tail = file_tail(spec.console_log, 40);
+    size_t oom = tail.find("Out of memory: Killed process");
+    if (oom == std::string::npos) oom = tail.find("invoked oom-killer");
+    if (oom != std::string::npos) {
+      std::string line = tail.substr(oom, tail.find('\n', oom) - oom);
+      result.reason += " (the guest's OOM killer fired: " + line + "; give the VM more memory with --memory or [vm] memory_mib)";
+      result.end = "oom";
+    }
+    result.console_tail = file_tail(spec.console_log, 25);
+  }
+  // The image and disk are rebuilt on demand; the logs stay as evidence.
+  std::error_code ec;
+  fs::remove(spec.initrd, ec);
+  if (!spec.disk_image.empty()) fs::remove(spec.disk_image, ec);
+  return result;
+}
+
+}  // namespace kreg

@@ -1,0 +1,58 @@
+// One matrix unit in one VM: write its guest image, boot, store the record
+// the moment it arrives, and say exactly how the VM ended. A VM that hangs,
+// panics or runs out of memory ends as a failed unit with its console tail;
+// it never throws past the caller, so the rest of the matrix goes on.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "harness/matrix/matrix.hpp"
+#include "harness/store/result_store.hpp"
+#include "harness/matrix/suite.hpp"
+#include "vm/boot/accelerator.hpp"
+#include "vm/boot/guest_image.hpp"
+#include "vm/kernels/kernel_fetch.hpp"
+
+namespace kreg {
+
+// What every unit of a run shares.
+struct UnitEnvironment {
+  std::string qemu;                 // resolved binary
+  std::string qemu_version;         // first line of --version
+  AcceleratorChoice accel;
+  GuestBinaries guest;
+  SuiteVm vm;
+  std::string run_id;
+  ResultStore* store = nullptr;     // thread-safe for distinct record paths
+  const std::atomic<bool>* stop = nullptr;
+};
+
+struct UnitProgress {
+  double fraction = 0;              // of this unit's points
+  std::string line;                 // "412 objects (target 500)"
+  bool point_done = false;
+};
+
+struct UnitOutcome {
+  std::string status = "failed";    // ok | failed | stopped
+  std::string end;                  // VmEnd as text, or "setup"
+  std::string reason;
+  std::string console_tail;
+  double wall_s = 0;
+  double boot_to_hello_s = -1;
+  int memory_mib = 0;
+  nlohmann::json guest_kernel;      // from the hello frame
+  nlohmann::json features;          // the guest's feature probe
+};
+
+// Guest memory for a unit: the suite's, or sized from the job.
+int unit_memory_mib(const MatrixUnit& unit, const SuiteVm& vm);
+
+UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const UnitEnvironment& env,
+                     const std::function<void(const UnitProgress&)>& on_progress);
+
+}  // namespace kreg

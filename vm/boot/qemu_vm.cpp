@@ -1,0 +1,171 @@
+#include "vm/boot/qemu_vm.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <deque>
+#include <fstream>
+#include <thread>
+
+#include "vm/common/process.hpp"
+
+namespace kreg {
+
+std::string to_string(VmEnd end) {
+  switch (end) {
+    case VmEnd::Done: return "done";
+    case VmEnd::NoHello: return "no-hello";
+    case VmEnd::Timeout: return "timeout";
+    case VmEnd::Panic: return "panic";
+    case VmEnd::ExitedEarly: return "exited-early";
+    case VmEnd::Stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+std::string kernel_append(const VmSpec& spec) {
+  // panic=-1 + QEMU -no-reboot turns a panic into a QEMU exit; oops=panic so
+  // an oops cannot leave a half-dead guest measuring nonsense.
+  std::string append = "console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=4";
+  if (!spec.extra_append.empty()) append += " " + spec.extra_append;
+  return append;
+}
+
+std::vector<std::string> qemu_argv(const VmSpec& spec) {
+  std::vector<std::string> argv = {spec.qemu_binary, "-nodefaults", "-no-user-config",
+                                   "-accel", to_string(spec.accelerator)};
+  if (spec.accelerator == Accelerator::Kvm) argv.insert(argv.end(), {"-cpu", "host"});
+  argv.insert(argv.end(), {"-smp", std::to_string(spec.vcpus), "-m", std::to_string(spec.memory_mib),
+                           "-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_append(spec),
+                           // No network at all; no display, no monitor, no terminal: CI has no stdin.
+                           "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot",
+                           "-serial", "file:" + spec.console_log, "-serial", "file:" + spec.results_log});
+  // cache=unsafe: the disk is scratch, thrown away after the run; host
+  // fsyncs would only add noise to the guest's page-cache measurements.
+  if (!spec.disk_image.empty())
+    argv.insert(argv.end(), {"-drive", "file=" + spec.disk_image + ",format=raw,if=virtio,cache=unsafe"});
+  return argv;
+}
+
+std::string file_tail(const std::string& path, size_t lines) {
+  std::ifstream in(path);
+  std::deque<std::string> tail;
+  for (std::string line; std::getline(in, line);) {
+    tail.push_back(line);
+    if (tail.size() > lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& line : tail) out += line + "\n";
+  return out;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Reads whatever was appended to `path` since the last call.
+class FileFollower {
+ public:
+  explicit FileFollower(std::string path) : path_(std::move(path)) {}
+  std::string read_new() {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) return "";
+    in.seekg(static_cast<std::streamoff>(offset_));
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    offset_ += data.size();
+    return data;
+  }
+
+ private:
+  std::string path_;
+  size_t offset_ = 0;
+};
+
+bool console_shows_panic(const std::string& console_log) {
+  std::string tail = file_tail(console_log, 60);
+  return tail.find("Kernel panic") != std::string::npos;
+}
+
+}  // namespace
+
+VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, const VmOutcome&)>& on_frame) {
+  VmOutcome outcome;
+  const auto start = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  // Truncate both serial logs first so a follower never reads a previous VM's bytes.
+  std::ofstream(spec.console_log, std::ios::trunc).close();
+  std::ofstream(spec.results_log, std::ios::trunc).close();
+  // A process group of its own: Ctrl-C on the terminal reaches kreg only,
+  // which then stops the VM itself and keeps what it already measured.
+  pid_t pid = spawn_process(qemu_argv(spec), {"", spec.qemu_log, "=stdout", true, true});
+
+  FileFollower results(spec.results_log);
+  FrameDecoder decoder;
+  bool hello = false, done = false, exited = false;
+  int status = 0;
+  auto drain = [&] {
+    decoder.feed(results.read_new());
+    for (const Frame& f : decoder.take()) {
+      ++outcome.frames;
+      if (f.type == "hello" && !hello) {
+        hello = true;
+        outcome.boot_to_hello_s = elapsed();
+      }
+      if (f.type == "done") done = true;
+      on_frame(f, outcome);
+    }
+  };
+  for (;;) {
+    drain();
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      drain();  // QEMU flushed the serial files on exit
+      break;
+    }
+    if (spec.stop && spec.stop->load()) {
+      outcome.end = VmEnd::Stopped;
+      outcome.reason = "stopped on request (Ctrl-C)";
+      break;
+    }
+    if (!hello && elapsed() > spec.hello_timeout_s) {
+      outcome.end = VmEnd::NoHello;
+      outcome.reason = "the guest agent did not say hello within " + std::to_string(int(spec.hello_timeout_s)) + " s";
+      break;
+    }
+    if (elapsed() > spec.timeout_s) {
+      outcome.end = VmEnd::Timeout;
+      outcome.reason = "the VM ran past its " + std::to_string(int(spec.timeout_s)) + " s timeout";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  outcome.wall_s = elapsed();
+  outcome.corrupt_frames = decoder.corrupt();
+  if (exited) {
+    if (done) {
+      outcome.end = VmEnd::Done;
+    } else if (console_shows_panic(spec.console_log)) {
+      outcome.end = VmEnd::Panic;
+      outcome.reason = "the guest kernel panicked";
+      // "Kernel panic - not syncing: System is deadlocked on memory" / "Out of memory and no killable processes"
+      std::string tail = file_tail(spec.console_log, 60);
+      if (tail.find("Out of memory") != std::string::npos || tail.find("deadlocked on memory") != std::string::npos)
+        outcome.reason += " (out of memory: give the VM more with --memory or [vm] memory_mib)";
+    } else {
+      outcome.end = hello ? VmEnd::ExitedEarly : VmEnd::NoHello;
+      std::string qemu_said = file_tail(spec.qemu_log, 1);
+      if (!qemu_said.empty() && qemu_said.back() == '\n') qemu_said.pop_back();
+      outcome.reason = std::string("QEMU exited before the guest ") + (hello ? "finished" : "said hello") +
+                       (qemu_said.empty() ? "" : " (QEMU: " + qemu_said + ")");
+    }
+  }
+  if (outcome.end != VmEnd::Done) outcome.console_tail = file_tail(spec.console_log, 25);
+  return outcome;
+}
+
+}  // namespace kreg

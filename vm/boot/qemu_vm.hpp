@@ -1,0 +1,59 @@
+// One QEMU virtual machine: boot, watch, collect its result frames, and
+// tell exactly how it ended. A VM that hangs, panics or never says hello is
+// killed and reported with its console tail; it never hangs the caller.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "vm/boot/accelerator.hpp"
+#include "vm/channel/record_frame.hpp"
+
+namespace kreg {
+
+struct VmSpec {
+  std::string qemu_binary = "qemu-system-x86_64";
+  std::string kernel;         // bzImage
+  std::string initrd;         // cpio from build_guest_image
+  std::string extra_append;   // appended to kreg's kernel command line
+  std::string console_log;    // ttyS0 goes here
+  std::string results_log;    // ttyS1 (the framed records) goes here
+  std::string qemu_log;       // QEMU's own stdout/stderr
+  std::string disk_image;     // raw ext4 scratch disk on virtio-blk, "" for none
+  Accelerator accelerator = Accelerator::Tcg;
+  int vcpus = 2;
+  int memory_mib = 1024;
+  double hello_timeout_s = 120;  // QEMU start to the agent's hello frame
+  double timeout_s = 1800;       // whole VM
+  // Set by the caller (Ctrl-C): the VM is killed and ends as Stopped.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+enum class VmEnd { Done, NoHello, Timeout, Panic, ExitedEarly, Stopped };
+std::string to_string(VmEnd end);
+
+struct VmOutcome {
+  VmEnd end = VmEnd::ExitedEarly;
+  std::string reason;          // one line, for the user
+  double boot_to_hello_s = -1; // host clock
+  double wall_s = 0;
+  size_t frames = 0;
+  size_t corrupt_frames = 0;
+  std::string console_tail;    // last lines of the console
+};
+
+// The exact argv QEMU is started with (execve-style; exposed for tests).
+std::vector<std::string> qemu_argv(const VmSpec& spec);
+std::string kernel_append(const VmSpec& spec);
+
+// Boots and watches the VM; `on_frame` sees every verified frame as it
+// arrives (the caller stores job records right away), with the outcome so
+// far: boot_to_hello_s is set from the hello frame on.
+VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, const VmOutcome&)>& on_frame);
+
+// Last `lines` lines of a text file ("" if unreadable).
+std::string file_tail(const std::string& path, size_t lines);
+
+}  // namespace kreg
