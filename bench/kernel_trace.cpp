@@ -87,11 +87,15 @@ nlohmann::json trace_kernel_functions(const std::vector<std::string>& functions,
     std::ofstream filter(dir + "/set_ftrace_filter", std::ios::app);
     filter << f << "\n";
     filter.flush();
-    if (filter) ++traced;
-    else missing.push_back(f);
+    if (filter)
+      ++traced;
+    else
+      missing.push_back(f);
   }
   if (traced == 0)
-    return {{"available", false}, {"reason", "none of the functions is traceable (inlined or absent)"}, {"not_traceable", missing}};
+    return {{"available", false},
+            {"reason", "none of the functions is traceable (inlined or absent)"},
+            {"not_traceable", missing}};
   // Per CPU. A long hash chain makes ~1,000 proc_sys_compare calls per lookup;
   // what does not fit is overwritten, and "overrun" below says so.
   write_file(dir + "/buffer_size_kb", "65536");

@@ -11,7 +11,7 @@ namespace kreg {
 struct MetricInfo {
   const char* suffix;  // a metric name ending in this (or equal to it) is described here
   const char* unit;
-  const char* worse;   // "higher" or "lower"
+  const char* worse;  // "higher" or "lower"
   const char* what;
 };
 

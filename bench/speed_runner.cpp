@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 struct Method {
-  std::string name;                                  // "generator", "raw", "bash"
+  std::string name;                                   // "generator", "raw", "bash"
   std::function<double(int64_t ops, int round)> run;  // returns seconds spent on `ops` objects
 };
 
@@ -53,7 +53,9 @@ std::vector<Family> families(const SweepEnvironment& env) {
   std::string base = ctx.scratch_dir + "/speed";
   // Each round gets a fresh parent cgroup and page-cache directory per method;
   // the page cache is removed after the round for every method alike.
-  auto parent = [&](const std::string& who, int round) { return ctx.cgroup_root + "/speed-" + who + "-" + std::to_string(round); };
+  auto parent = [&](const std::string& who, int round) {
+    return ctx.cgroup_root + "/speed-" + who + "-" + std::to_string(round);
+  };
   auto memcg_raw = [=](const std::string& way) {
     return [=](int64_t ops, int round) {
       std::string p = parent("raw-" + way, round), dir = base + "/raw-" + way + "-" + std::to_string(round);
@@ -74,36 +76,56 @@ std::vector<Family> families(const SweepEnvironment& env) {
     std::string p = parent("bash", round), dir = base + "/bash-" + std::to_string(round);
     fs::create_directories(memory + "/" + p);
     fs::create_directories(dir);
-    double s = seconds_of([&] { exec_capture({env.busybox, "sh", env.poc_script, std::to_string(ops), memory, p, dir}, helper_environment()); });
+    double s = seconds_of([&] {
+      exec_capture({env.busybox, "sh", env.poc_script, std::to_string(ops), memory, p, dir}, helper_environment());
+    });
     fs::remove_all(dir);
     return s;
   };
   return {
       {"memcg-fork", "memcg", {{"generator", memcg_gen("fork")}, {"raw", memcg_raw("fork")}, {"bash", bash}}},
       {"memcg-fast", "memcg", {{"generator", memcg_gen("fast")}, {"raw", memcg_raw("fast")}}},
-      {"netns-dead", "netns",
-       {{"generator", [=](int64_t ops, int) { return time_generator("netns", {{"mode", "dead"}}, ctx, ops); }},
-        {"raw", [=](int64_t ops, int) { return raw_seconds({env.raw_dir + "/netns_raw", "dead", std::to_string(ops)}); }}}},
-      {"netns-live", "netns",
-       {{"generator", [=](int64_t ops, int) { return time_generator("netns", {{"mode", "live"}}, ctx, ops); }},
-        {"raw", [=](int64_t ops, int) { return raw_seconds({env.raw_dir + "/netns_raw", "live", std::to_string(ops)}); }}}},
-      {"dentry-negative", "dentry",
+      {"netns-dead",
+       "netns",
+       {{"generator",
+         [=](int64_t ops, int) {
+           return time_generator("netns", {{"mode", "dead"}}, ctx, ops);
+         }},
+        {"raw",
+         [=](int64_t ops, int) {
+           return raw_seconds({env.raw_dir + "/netns_raw", "dead", std::to_string(ops)});
+         }}}},
+      {"netns-live",
+       "netns",
+       {{"generator",
+         [=](int64_t ops, int) {
+           return time_generator("netns", {{"mode", "live"}}, ctx, ops);
+         }},
+        {"raw",
+         [=](int64_t ops, int) {
+           return raw_seconds({env.raw_dir + "/netns_raw", "live", std::to_string(ops)});
+         }}}},
+      {"dentry-negative",
+       "dentry",
        {{"generator",
          [=](int64_t ops, int round) {
            return time_generator("dentry-negative", {{"dir", "speed-gen-" + std::to_string(round)}}, ctx, ops);
          }},
         {"raw",
          [=](int64_t ops, int round) {
-           std::string dir = (ctx.disk_dir.empty() ? ctx.scratch_dir : ctx.disk_dir) + "/speed-raw-" + std::to_string(round);
+           std::string dir =
+               (ctx.disk_dir.empty() ? ctx.scratch_dir : ctx.disk_dir) + "/speed-raw-" + std::to_string(round);
            fs::create_directories(dir);
            double s = raw_seconds({env.raw_dir + "/dentry_negative_raw", "lookup", std::to_string(ops), dir});
            fs::remove_all(dir);
            return s;
          }}}},
-      {"pause-loop", "pause",
+      {"pause-loop",
+       "pause",
        {{"generator",
          [=](int64_t ops, int round) {
-           return time_generator("pause-loop", {{"fail_fast", true}, {"parent", "speed-gen-" + std::to_string(round)}}, ctx, ops);
+           return time_generator("pause-loop", {{"fail_fast", true}, {"parent", "speed-gen-" + std::to_string(round)}},
+                                 ctx, ops);
          }},
         {"raw",
          [=](int64_t ops, int round) {
@@ -119,11 +141,15 @@ std::vector<Family> families(const SweepEnvironment& env) {
 
 nlohmann::json run_speed(const nlohmann::json& job, const SweepEnvironment& env, const ProgressFn& progress) {
   const int rounds = job.value("rounds", 5);
-  const nlohmann::json ops = job.value("ops", nlohmann::json{{"memcg", 1000}, {"netns", 200}, {"dentry", 200000}, {"pause", 100}});
+  const nlohmann::json ops =
+      job.value("ops", nlohmann::json{{"memcg", 1000}, {"netns", 200}, {"dentry", 200000}, {"pause", 100}});
   std::vector<std::string> wanted = job.value("families", std::vector<std::string>{});
   // "points" stays empty: a speed record has no sweep, only rates.
-  nlohmann::json result = {{"status", "ok"}, {"error", nullptr}, {"rounds", rounds},
-                           {"families", nlohmann::json::object()}, {"points", nlohmann::json::array()}};
+  nlohmann::json result = {{"status", "ok"},
+                           {"error", nullptr},
+                           {"rounds", rounds},
+                           {"families", nlohmann::json::object()},
+                           {"points", nlohmann::json::array()}};
   for (const Family& family : families(env)) {
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), family.name) == wanted.end()) continue;
     int64_t per_round = std::max<int64_t>(1, ops.value(family.object, int64_t{100}) / rounds);
@@ -131,8 +157,11 @@ nlohmann::json run_speed(const nlohmann::json& job, const SweepEnvironment& env,
     try {
       for (int round = 0; round < rounds; ++round) {
         for (const Method& m : family.methods) seconds[m.name] += m.run(per_round, round);
-        progress({{"job_id", job.value("job_id", "speed")}, {"family", family.name}, {"round", round + 1},
-                  {"created", per_round * (round + 1)}, {"target", per_round * rounds}});
+        progress({{"job_id", job.value("job_id", "speed")},
+                  {"family", family.name},
+                  {"round", round + 1},
+                  {"created", per_round * (round + 1)},
+                  {"target", per_round * rounds}});
       }
     } catch (const std::exception& e) {
       result["families"][family.name] = {{"error", e.what()}};
@@ -141,9 +170,11 @@ nlohmann::json run_speed(const nlohmann::json& job, const SweepEnvironment& env,
     }
     nlohmann::json f = nlohmann::json::object();
     for (const auto& [name, s] : seconds)
-      f[name] = {{"ops", per_round * rounds}, {"seconds", s}, {"ops_per_s", static_cast<double>(per_round * rounds) / s}};
+      f[name] = {
+          {"ops", per_round * rounds}, {"seconds", s}, {"ops_per_s", static_cast<double>(per_round * rounds) / s}};
     f["generator_vs_raw"] = f["generator"]["ops_per_s"].get<double>() / f["raw"]["ops_per_s"].get<double>();
-    if (f.contains("bash")) f["generator_vs_bash"] = f["generator"]["ops_per_s"].get<double>() / f["bash"]["ops_per_s"].get<double>();
+    if (f.contains("bash"))
+      f["generator_vs_bash"] = f["generator"]["ops_per_s"].get<double>() / f["bash"]["ops_per_s"].get<double>();
     result["families"][family.name] = f;
   }
   // fork() copies the page tables of every private page the forking process

@@ -14,8 +14,10 @@ std::string sanitize_gbench_json(const std::string& text) {
     char c = text[i];
     if (in_string) {
       out.push_back(c);
-      if (c == '\\' && i + 1 < text.size()) out.push_back(text[++i]);
-      else if (c == '"') in_string = false;
+      if (c == '\\' && i + 1 < text.size())
+        out.push_back(text[++i]);
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') in_string = true;
@@ -42,9 +44,9 @@ StatReadResult distributions_from_gbench(const nlohmann::json& gbench) {
   result.gbench["benchmarks"] = nlohmann::json::array();
   for (const auto& bm : gbench.value("benchmarks", nlohmann::json::array()))
     if (bm.value("run_type", "") != "iteration") result.gbench["benchmarks"].push_back(bm);
-  static const std::pair<const char*, const char*> kAggregates[] = {
-      {"min", "min_ns"}, {"median", "median_ns"}, {"p90", "p90_ns"},
-      {"p99", "p99_ns"}, {"max", "max_ns"},       {"mean", "mean_ns"}};
+  static const std::pair<const char*, const char*> kAggregates[] = {{"min", "min_ns"}, {"median", "median_ns"},
+                                                                    {"p90", "p90_ns"}, {"p99", "p99_ns"},
+                                                                    {"max", "max_ns"}, {"mean", "mean_ns"}};
   for (const auto& bm : gbench.value("benchmarks", nlohmann::json::array())) {
     std::string run_name = bm.value("run_name", bm.value("name", ""));
     std::string metric = run_name.substr(0, run_name.find('/'));
@@ -78,8 +80,8 @@ StatReadResult run_stat_bench(const StatReadRequest& request) {
   }
   for (const auto& [name, value] : request.counters.items())
     if (value.is_number()) argv.insert(argv.end(), {"--counter", name + "=" + value.dump()});
-  argv.insert(argv.end(), {"--samples", std::to_string(request.samples), "--warmup",
-                           std::to_string(request.warmup), "--benchmark_format=json"});
+  argv.insert(argv.end(), {"--samples", std::to_string(request.samples), "--warmup", std::to_string(request.warmup),
+                           "--benchmark_format=json"});
   std::string text = exec_capture(argv, helper_environment());
   nlohmann::json gbench;
   try {

@@ -4,17 +4,17 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scenarios/generator.hpp"
 #include <string>
 #include <utility>
 #include <vector>
+#include "scenarios/generator.hpp"
 
 namespace kreg {
 
 struct StatReadRequest {
-  std::string binary = "/kreg/bin/kreg-statbench";        // where the benchmark binary is
-  std::vector<StatRead> files;                             // metric, path, op
-  nlohmann::json counters = nlohmann::json::object();       // numbers attached to the gbench JSON
+  std::string binary = "/kreg/bin/kreg-statbench";     // where the benchmark binary is
+  std::vector<StatRead> files;                         // metric, path, op
+  nlohmann::json counters = nlohmann::json::object();  // numbers attached to the gbench JSON
   int samples = 200;
   int warmup = 10;
 };

@@ -11,10 +11,9 @@
 // exist (ENOENT is the expected answer): a negative-dentry lookup. --noop
 // times nothing, so its figure is the timer's own overhead. --counter attaches
 // the point's object counts (measured from the kernel by the caller) to every
-// benchmark as Google Benchmark counters, so its JSON stands on its own. Each repetition times exactly one operation with
-// CLOCK_MONOTONIC (manual time, so Google Benchmark's own loop is not in the
-// figure); the repetitions are the samples, and the distribution
-// (min/median/p90/p99/max) is computed as Google Benchmark statistics.
+// benchmark as Google Benchmark counters, so its JSON stands on its own. Each repetition times exactly one operation
+// with CLOCK_MONOTONIC (manual time, so Google Benchmark's own loop is not in the figure); the repetitions are the
+// samples, and the distribution (min/median/p90/p99/max) is computed as Google Benchmark statistics.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -115,8 +114,9 @@ double percentile(const std::vector<double>& v, double q) {
 }
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr, "kreg-statbench: %s (usage: (--read|--open|--stat|--lookup|--noop) NAME=PATH [--samples N] [--warmup N])\n",
-               why);
+  std::fprintf(
+      stderr,
+      "kreg-statbench: %s (usage: (--read|--open|--stat|--lookup|--noop) NAME=PATH [--samples N] [--warmup N])\n", why);
   std::exit(2);
 }
 
@@ -170,12 +170,8 @@ int main(int argc, char** argv) {
         // Every repetition is reported: the host keeps them as the raw
         // samples (samples_ns) that kreg compare's rank test needs.
         ->ReportAggregatesOnly(false)
-        ->ComputeStatistics("min", [](const std::vector<double>& v) {
-          return *std::min_element(v.begin(), v.end());
-        })
-        ->ComputeStatistics("max", [](const std::vector<double>& v) {
-          return *std::max_element(v.begin(), v.end());
-        })
+        ->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); })
+        ->ComputeStatistics("max", [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); })
         ->ComputeStatistics("p90", [](const std::vector<double>& v) { return percentile(v, 0.90); })
         ->ComputeStatistics("p99", [](const std::vector<double>& v) { return percentile(v, 0.99); });
   }

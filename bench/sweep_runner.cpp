@@ -17,9 +17,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::vector<int64_t> checked_targets(const nlohmann::json& job) {
   if (!job.contains("targets") || !job["targets"].is_array() || job["targets"].empty())
@@ -50,7 +48,9 @@ nlohmann::json per_object(const nlohmann::json& before, const nlohmann::json& af
 }
 
 nlohmann::json generator_error_json(const GeneratorError& e) {
-  return {{"operation", e.operation()}, {"errno", e.error_number()}, {"errno_name", errno_name(e.error_number())},
+  return {{"operation", e.operation()},
+          {"errno", e.error_number()},
+          {"errno_name", errno_name(e.error_number())},
           {"message", e.what()}};
 }
 
@@ -72,17 +72,28 @@ nlohmann::json traced_pass(const std::vector<std::string>& functions, const Stat
 
 std::string errno_name(int err) {
   switch (err) {
-    case ENOSPC: return "ENOSPC";
-    case ENOMEM: return "ENOMEM";
-    case EBUSY: return "EBUSY";
-    case EAGAIN: return "EAGAIN";
-    case EPERM: return "EPERM";
-    case EUSERS: return "EUSERS";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case ENOENT: return "ENOENT";
-    case EINVAL: return "EINVAL";
-    default: return "";
+    case ENOSPC:
+      return "ENOSPC";
+    case ENOMEM:
+      return "ENOMEM";
+    case EBUSY:
+      return "EBUSY";
+    case EAGAIN:
+      return "EAGAIN";
+    case EPERM:
+      return "EPERM";
+    case EUSERS:
+      return "EUSERS";
+    case EMFILE:
+      return "EMFILE";
+    case ENFILE:
+      return "ENFILE";
+    case ENOENT:
+      return "ENOENT";
+    case EINVAL:
+      return "EINVAL";
+    default:
+      return "";
   }
 }
 
@@ -96,8 +107,8 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
   bench.samples = job.value("samples", 200);
   bench.warmup = job.value("warmup", 10);
 
-  nlohmann::json record = {{"status", "ok"}, {"error", nullptr}, {"points", nlohmann::json::array()},
-                           {"warnings", nlohmann::json::array()}};
+  nlohmann::json record = {
+      {"status", "ok"}, {"error", nullptr}, {"points", nlohmann::json::array()}, {"warnings", nlohmann::json::array()}};
   record["counters_before"] = read_kernel_counters();
   std::unique_ptr<Generator> generator;
   try {
@@ -115,11 +126,14 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
       const nlohmann::json counters_at_start = read_kernel_counters();
       const int64_t created_at_start = generator->created();
       generator->advance_to(targets[i], [&](int64_t created) {
-        progress({{"job_id", job_id}, {"point", i}, {"points", targets.size()}, {"target", targets[i]},
+        progress({{"job_id", job_id},
+                  {"point", i},
+                  {"points", targets.size()},
+                  {"target", targets[i]},
                   {"created", created}});
       });
-      nlohmann::json point = {{"target", targets[i]}, {"created", generator->created()},
-                              {"step_s", seconds_since(step_start)}};
+      nlohmann::json point = {
+          {"target", targets[i]}, {"created", generator->created()}, {"step_s", seconds_since(step_start)}};
       int64_t made = generator->created() - created_at_start;
       if (made > 0) point["ops_per_s"] = static_cast<double>(made) / point["step_s"].get<double>();
       point["measured"] = generator->measure();
@@ -154,8 +168,13 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
         bench.files.clear();
       }
       record["points"].push_back(point);
-      progress({{"job_id", job_id}, {"point", i}, {"points", targets.size()}, {"target", targets[i]},
-                {"created", generator->created()}, {"measured", point["measured"]}, {"point_done", true}});
+      progress({{"job_id", job_id},
+                {"point", i},
+                {"points", targets.size()},
+                {"target", targets[i]},
+                {"created", generator->created()},
+                {"measured", point["measured"]},
+                {"point_done", true}});
     }
   } catch (const GeneratorError& e) {
     // ENOSPC at the memcg ID limit, ENOMEM from unshare: the old-kernel

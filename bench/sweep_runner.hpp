@@ -16,8 +16,8 @@ namespace kreg {
 struct SweepEnvironment {
   GeneratorContext context;
   std::string statbench = "/kreg/bin/kreg-statbench";
-  std::string raw_dir = "/kreg/bin/raw";         // the raw-syscall floor loops (bench/raw/)
-  std::string busybox = "/kreg/bin/busybox";     // runs the shell proof of concept
+  std::string raw_dir = "/kreg/bin/raw";      // the raw-syscall floor loops (bench/raw/)
+  std::string busybox = "/kreg/bin/busybox";  // runs the shell proof of concept
   std::string poc_script = "/kreg/bench/memcg_poc.sh";
 };
 

@@ -77,8 +77,9 @@ void delete_cgroup(cgroup* cg) {
     usleep(static_cast<useconds_t>(std::min(delay_us, 200000)));
   }
   if (rc == ECGNONEMPTY)
-    throw GeneratorError("rmdir", EBUSY, std::string("cannot delete cgroup '") + cgroup_get_cgroup_name(cg) +
-                                             "': still busy after retrying for about a second");
+    throw GeneratorError("rmdir", EBUSY,
+                         std::string("cannot delete cgroup '") + cgroup_get_cgroup_name(cg) +
+                             "': still busy after retrying for about a second");
   fail("cannot delete", cgroup_get_cgroup_name(cg), rc);
 }
 
@@ -95,7 +96,8 @@ void write_pid_fast(const std::string& dir, pid_t pid) {
   int err = 0;
   if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) err = errno;
   if (fd >= 0) close(fd);
-  if (err != 0) throw GeneratorError("attach", err, "cannot move pid " + text + " into " + dir + ": " + std::strerror(err));
+  if (err != 0)
+    throw GeneratorError("attach", err, "cannot move pid " + text + " into " + dir + ": " + std::strerror(err));
 }
 
 void enable_subtree_controllers(const std::string& mount, const std::string& path,

@@ -30,7 +30,8 @@ constexpr char kNameTemplate[] = "n0000000000";
 // multiply-shifts, invisible next to the syscall it feeds.
 constexpr auto kPairs = [] {
   std::array<char, 200> p{};
-  for (int i = 0; i < 100; ++i) p[2 * i] = static_cast<char>('0' + i / 10), p[2 * i + 1] = static_cast<char>('0' + i % 10);
+  for (int i = 0; i < 100; ++i)
+    p[2 * i] = static_cast<char>('0' + i / 10), p[2 * i + 1] = static_cast<char>('0' + i % 10);
   return p;
 }();
 
@@ -213,8 +214,8 @@ std::unique_ptr<Generator> make_dentry_negative_generator(const nlohmann::json& 
 }
 
 double time_negative_lookup_ns(const std::string& dir, int samples) {
-  if (samples < 1) throw std::invalid_argument("time_negative_lookup_ns: samples must be >= 1, got " +
-                                               std::to_string(samples));
+  if (samples < 1)
+    throw std::invalid_argument("time_negative_lookup_ns: samples must be >= 1, got " + std::to_string(samples));
   const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error("time_negative_lookup_ns: open " + dir + ": " + std::strerror(errno));
   std::vector<int64_t> ns(static_cast<size_t>(samples));

@@ -40,10 +40,10 @@ class GeneratorUnavailable : public std::runtime_error {
 // under <hierarchy>/<cgroup_root>/, every file under scratch_dir, so --local
 // can remove exactly what it made and nothing else.
 struct GeneratorContext {
-  std::string cgroup_root = "kreg";          // "kreg-local-<pid>" with --local
-  std::string scratch_dir = "/tmp/kreg";     // on tmpfs in the guest
-  std::string disk_dir;                      // an ext4 scratch disk's mount point, "" if none
-  bool local = false;                        // running on the host kernel
+  std::string cgroup_root = "kreg";       // "kreg-local-<pid>" with --local
+  std::string scratch_dir = "/tmp/kreg";  // on tmpfs in the guest
+  std::string disk_dir;                   // an ext4 scratch disk's mount point, "" if none
+  bool local = false;                     // running on the host kernel
 };
 
 // A path a sweep times at every point. `op` is what one sample does:

@@ -2,8 +2,8 @@
 // name -> factory. Adding a generator is one line here.
 #include <utility>
 
-#include "scenarios/generator.hpp"
 #include "scenarios/dentry_negative_generator.hpp"
+#include "scenarios/generator.hpp"
 #include "scenarios/memcg_generator.hpp"
 #include "scenarios/netns_generator.hpp"
 #include "scenarios/pause_loop_generator.hpp"

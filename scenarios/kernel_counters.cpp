@@ -29,8 +29,8 @@ std::string snake(std::string name) {
 nlohmann::json read_kernel_counters() {
   nlohmann::json c = nlohmann::json::object();
   auto meminfo = parse_meminfo_kb(optional_text("/proc/meminfo"));
-  for (const char* key : {"MemFree", "MemAvailable", "Shmem", "Slab", "SReclaimable", "SUnreclaim", "Percpu",
-                          "KernelStack"})
+  for (const char* key :
+       {"MemFree", "MemAvailable", "Shmem", "Slab", "SReclaimable", "SUnreclaim", "Percpu", "KernelStack"})
     if (auto it = meminfo.find(key); it != meminfo.end()) c["meminfo_" + snake(key) + "_kb"] = it->second;
 
   if (auto d = parse_dentry_state(optional_text("/proc/sys/fs/dentry-state"))) {
@@ -44,8 +44,8 @@ nlohmann::json read_kernel_counters() {
   // The slab caches holding what the scenarios multiply: dentries and proc
   // inodes (sysctl lookups), network namespaces, tmpfs inodes.
   auto slabs = parse_slabinfo(optional_text("/proc/slabinfo"));
-  for (const char* cache : {"dentry", "proc_inode_cache", "net_namespace", "shmem_inode_cache", "inode_cache",
-                            "sock_inode_cache"}) {
+  for (const char* cache :
+       {"dentry", "proc_inode_cache", "net_namespace", "shmem_inode_cache", "inode_cache", "sock_inode_cache"}) {
     if (auto it = slabs.find(cache); it != slabs.end()) {
       c["slab_" + std::string(cache) + "_active_objs"] = it->second.active_objs;
       c["slab_" + std::string(cache) + "_kb"] = it->second.num_objs * it->second.objsize / 1024;

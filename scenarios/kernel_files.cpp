@@ -73,10 +73,8 @@ std::string unescape_octal(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && oct(s[i + 1], '3') &&
-        oct(s[i + 2], '7') && oct(s[i + 3], '7')) {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 +
-                                      (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+    if (s[i] == '\\' && i + 3 < s.size() && oct(s[i + 1], '3') && oct(s[i + 2], '7') && oct(s[i + 3], '7')) {
+      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
       i += 3;
     } else {
       out.push_back(s[i]);
@@ -97,8 +95,7 @@ std::map<std::string, CgroupSubsys> parse_proc_cgroups(std::string_view text) {
     const auto num = to_int(f[2]);
     const auto enabled = to_int<int>(f[3]);
     if (!hierarchy || !num || !enabled) return;
-    out[std::string(f[0])] =
-        CgroupSubsys{std::string(f[0]), *hierarchy, *num, *enabled != 0};
+    out[std::string(f[0])] = CgroupSubsys{std::string(f[0]), *hierarchy, *num, *enabled != 0};
   });
   return out;
 }
@@ -198,8 +195,7 @@ std::vector<MountEntry> parse_mounts(std::string_view text) {
     // optional here because nothing in kreg needs them.
     const auto f = split_ws(line);
     if (f.size() < 4) return;
-    out.push_back(MountEntry{unescape_octal(f[0]), unescape_octal(f[1]),
-                             unescape_octal(f[2]), unescape_octal(f[3])});
+    out.push_back(MountEntry{unescape_octal(f[0]), unescape_octal(f[1]), unescape_octal(f[2]), unescape_octal(f[3])});
   });
   return out;
 }

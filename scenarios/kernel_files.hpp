@@ -80,8 +80,7 @@ Parsed require_parsed(Parsed parsed, std::string_view what) {
     nothing = parsed.empty();  // map / vector
   }
   if (nothing) {
-    throw std::runtime_error(std::string(what) +
-                             ": not parseable (empty, or no line matched)");
+    throw std::runtime_error(std::string(what) + ": not parseable (empty, or no line matched)");
   }
   return parsed;
 }

@@ -43,22 +43,25 @@ class MemcgGenerator : public Generator {
     std::string where = choice_param(p, kName, "page_cache", "tmpfs", {"tmpfs", "ext4", "none"});
     if (where == "none") bytes_ = 0;
     if (where == "ext4" && ctx.disk_dir.empty())
-      throw std::invalid_argument(std::string(kName) + ": 'page_cache' ext4 needs the scratch disk, and none is mounted");
+      throw std::invalid_argument(std::string(kName) +
+                                  ": 'page_cache' ext4 needs the scratch disk, and none is mounted");
     dir_ = (where == "ext4" ? ctx.disk_dir : ctx.scratch_dir) + "/memcg-pagecache";
     prefix_ = string_param(p, kName, "name_prefix", "memcg-");
     kobjects_ = static_cast<int>(int_param(p, kName, "kobjects", 0, 0, 100000));
     workers_ = static_cast<int>(int_param(p, kName, "workers", 1, 1, 64));
     std::string parent = string_param(p, kName, "parent", "memcg-churn");
     if (parent.front() == '/' || parent.find("..") != std::string::npos)
-      throw std::invalid_argument(std::string(kName) + ": 'parent' must be a relative cgroup path without '..', got " + parent);
+      throw std::invalid_argument(std::string(kName) + ": 'parent' must be a relative cgroup path without '..', got " +
+                                  parent);
     root_ = ctx.cgroup_root;
     parent_ = root_ + "/" + parent;
 
     mount_ = controller_mount_point("memory");
     bool on_v2 = fs::exists(mount_ + "/cgroup.controllers");
     if (on_v2 != (mode_ == "v2"))
-      throw GeneratorUnavailable(std::string(kName) + ": cgroup_mode " + mode_ + " asked, but the memory controller is on a " +
-                                  (on_v2 ? "v2" : "v1") + " hierarchy at " + mount_);
+      throw GeneratorUnavailable(std::string(kName) + ": cgroup_mode " + mode_ +
+                                 " asked, but the memory controller is on a " + (on_v2 ? "v2" : "v1") +
+                                 " hierarchy at " + mount_);
     create_cgroup(make_cgroup(parent_, "memory").get());
     enable_subtree_controllers(mount_, parent_, {"memory"});
     if (fast_) {
@@ -71,7 +74,9 @@ class MemcgGenerator : public Generator {
     }
     std::error_code ec;
     fs::create_directories(dir_, ec);
-    if (ec) throw std::invalid_argument(std::string(kName) + ": 'page_cache_dir' " + dir_ + " cannot be created: " + ec.message());
+    if (ec)
+      throw std::invalid_argument(std::string(kName) + ": 'page_cache_dir' " + dir_ +
+                                  " cannot be created: " + ec.message());
   }
 
   ~MemcgGenerator() override { cleanup(); }
@@ -90,8 +95,10 @@ class MemcgGenerator : public Generator {
 
   nlohmann::json measure() const override {
     MemcgCounts c = count_memcgs(mount_);
-    nlohmann::json m = {{"memcgs_churned", created_}, {"memcg_num_cgroups", c.num_cgroups},
-                        {"memcg_visible", c.visible}, {"memcg_dying", c.dying},
+    nlohmann::json m = {{"memcgs_churned", created_},
+                        {"memcg_num_cgroups", c.num_cgroups},
+                        {"memcg_visible", c.visible},
+                        {"memcg_dying", c.dying},
                         {"memcg_dying_source", c.dying_source}};
     std::string stat = mount_ + "/" + parent_ + "/cgroup.stat";
     if (fs::exists(stat)) {
@@ -101,7 +108,9 @@ class MemcgGenerator : public Generator {
     return m;
   }
 
-  std::vector<std::string> traced_functions() const override { return {"memory_stat_show", "memcg_numa_stat_show", "memcg_stat_show"}; }
+  std::vector<std::string> traced_functions() const override {
+    return {"memory_stat_show", "memcg_numa_stat_show", "memcg_stat_show"};
+  }
 
   std::vector<StatRead> stat_reads() const override {
     std::string parent = mount_ + "/" + parent_;
@@ -148,8 +157,10 @@ class MemcgGenerator : public Generator {
       s["dying_after_1s"] = count_memcgs(mount_).dying;
       steps.push_back(s);
     };
-    if (mode_ == "v2") step("memory.reclaim", parent + "/memory.reclaim", "1G");
-    else step("memory.force_empty", parent + "/memory.force_empty", "0");
+    if (mode_ == "v2")
+      step("memory.reclaim", parent + "/memory.reclaim", "1G");
+    else
+      step("memory.force_empty", parent + "/memory.force_empty", "0");
     step("drop_caches", "/proc/sys/vm/drop_caches", "1");
     return steps;
   }
@@ -262,7 +273,8 @@ class MemcgGenerator : public Generator {
     }
     if (tick) tick(created_);
     if (first_error != 0)
-      throw GeneratorError("churn", first_error, std::string("a memcg-churn worker stopped: ") + std::strerror(first_error));
+      throw GeneratorError("churn", first_error,
+                           std::string("a memcg-churn worker stopped: ") + std::strerror(first_error));
   }
 
   std::string mode_, dir_, prefix_, root_, parent_, mount_, original_, home_dir_;

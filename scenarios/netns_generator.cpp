@@ -142,8 +142,10 @@ void close_fds(unsigned first, unsigned last) {
   char buf[64];
   for (size_t i = 0; i < n; ++i) {
     int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
-    if (fd < 0) r = {kOpen, errno, static_cast<int>(i)};
-    else if (read(fd, buf, sizeof buf) < 0) r = {kRead, errno, static_cast<int>(i)};
+    if (fd < 0)
+      r = {kOpen, errno, static_cast<int>(i)};
+    else if (read(fd, buf, sizeof buf) < 0)
+      r = {kRead, errno, static_cast<int>(i)};
     if (fd >= 0) close(fd);
     if (r.stage != kDone) fail_exit(wfd, r);
   }
@@ -188,14 +190,17 @@ class NetnsGenerator : public Generator {
     return m;
   }
 
-  std::vector<std::string> traced_functions() const override { return {"__d_lookup", "__d_lookup_rcu", "proc_sys_compare"}; }
+  std::vector<std::string> traced_functions() const override {
+    return {"__d_lookup", "__d_lookup_rcu", "proc_sys_compare"};
+  }
 
   std::vector<StatRead> stat_reads() const override {
     // open() and stat() from init_net: the lookups that walk the chain.
     std::vector<StatRead> reads = {
         {"sysctl_ipv6_disable_ipv6_open", "/proc/sys/net/ipv6/conf/all/disable_ipv6", "open"},
         {"sysctl_core_somaxconn_open", "/proc/sys/net/core/somaxconn", "open"},
-        {"sysctl_ipv4_forwarding_open", "/proc/sys/net/ipv4/conf/all/forwarding", "open"},  // control: no netns opens it
+        {"sysctl_ipv4_forwarding_open", "/proc/sys/net/ipv4/conf/all/forwarding",
+         "open"},  // control: no netns opens it
         {"sysctl_ipv6_disable_ipv6_stat", "/proc/sys/net/ipv6/conf/all/disable_ipv6", "stat"},
         {"sysctl_core_somaxconn_stat", "/proc/sys/net/core/somaxconn", "stat"},
         {"sysctl_ipv4_forwarding_stat", "/proc/sys/net/ipv4/conf/all/forwarding", "stat"}};
@@ -252,7 +257,7 @@ class NetnsGenerator : public Generator {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (live_ && !held_.empty() && held_.back() == pid) held_.pop_back();  // unless a cleanup() came first
+    if (live_ && !held_.empty() && held_.back() == pid) held_.pop_back();   // unless a cleanup() came first
     if (got == static_cast<ssize_t>(sizeof r) && r.stage == kDone) return;  // dead mode: done
     if (got != static_cast<ssize_t>(sizeof r))
       throw GeneratorError("child", ECHILD,

@@ -201,9 +201,12 @@ Pod PauseLoopGenerator::create_pod() {
     if (polled < 0 && errno == EINTR) continue;
     Report r{kNoReport, polled == 0 ? ETIMEDOUT : 0, 0, 0};
     if (polled > 0 && read(report[0], &r, sizeof r) != sizeof r) r = {kNoReport, 0, 0, 0};
-    if (r.step == kReady) ready = true;
-    else if (r.step == kPausePid) pod.pause = r.pid;
-    else failure = r;
+    if (r.step == kReady)
+      ready = true;
+    else if (r.step == kPausePid)
+      pod.pause = r.pid;
+    else
+      failure = r;
   }
   close(report[0]);
   if (failure.step < 0 && error.empty()) return pod;

@@ -47,7 +47,8 @@ inline Options parse_options(const nlohmann::json& given) {
   for (const auto& [key, value] : params.items())
     if (key != "keep" && key != "fail_fast" && key != "sysctls" && key != "sysctl_proc" && key != "page_cache_bytes" &&
         key != "parent")
-      throw std::invalid_argument(kName + ": unknown parameter '" + key + "' (known: keep, fail_fast, sysctls, "
+      throw std::invalid_argument(kName + ": unknown parameter '" + key +
+                                  "' (known: keep, fail_fast, sysctls, "
                                   "sysctl_proc, page_cache_bytes, parent)");
   Options o;
   o.keep = int_param(params, kName, "keep", 0, 0, 1'000'000);
@@ -65,10 +66,11 @@ inline Options parse_options(const nlohmann::json& given) {
 
   // Defaults: the seed's two lookups (runc's Go runtime reads somaxconn), and
   // the two sysctls containerd sets in every pod sandbox.
-  nlohmann::json sysctls = params.value("sysctls", nlohmann::json::array({
-      {{"path", "net/ipv6/conf/all/disable_ipv6"}}, {{"path", "net/core/somaxconn"}},
-      {{"path", "net/ipv4/ip_unprivileged_port_start"}, {"value", "0"}},
-      {{"path", "net/ipv4/ping_group_range"}, {"value", "0 2147483647"}}}));
+  nlohmann::json sysctls = params.value(
+      "sysctls", nlohmann::json::array({{{"path", "net/ipv6/conf/all/disable_ipv6"}},
+                                        {{"path", "net/core/somaxconn"}},
+                                        {{"path", "net/ipv4/ip_unprivileged_port_start"}, {"value", "0"}},
+                                        {{"path", "net/ipv4/ping_group_range"}, {"value", "0 2147483647"}}}));
   auto bad = [&](const std::string& why) {
     throw std::invalid_argument(kName + ": 'sysctls' " + why + ", got " + sysctls.dump());
   };
@@ -81,17 +83,41 @@ inline Options parse_options(const nlohmann::json& given) {
     if (path.empty() || path.front() == '/' || path.find("..") != std::string::npos)
       bad("paths are relative to /proc/sys, without '..'");
     o.sysctl_paths.push_back("/proc/sys/" + path);
-    o.sysctl_values.push_back(entry.contains("value") ? std::optional(entry["value"].get<std::string>()) : std::nullopt);
+    o.sysctl_values.push_back(entry.contains("value") ? std::optional(entry["value"].get<std::string>())
+                                                      : std::nullopt);
   }
   return o;
 }
 
 // What a child was doing when it failed; the generator names it in errors.
-enum Step : int32_t { kReady, kPausePid, kUnshare, kPrivate, kPipe, kFork, kPrctl, kMountProc, kSysctlOpen, kSysctlIo,
-                      kHostname, kPageCache, kNoReport };
-inline const char* const kStepNames[] = {"ready", "pause pid", "unshare", "make mounts private", "pipe", "fork",
-                                         "prctl", "mount proc", "open sysctl", "read/write sysctl", "sethostname",
-                                         "write page cache", "no report from the pod"};
+enum Step : int32_t {
+  kReady,
+  kPausePid,
+  kUnshare,
+  kPrivate,
+  kPipe,
+  kFork,
+  kPrctl,
+  kMountProc,
+  kSysctlOpen,
+  kSysctlIo,
+  kHostname,
+  kPageCache,
+  kNoReport
+};
+inline const char* const kStepNames[] = {"ready",
+                                         "pause pid",
+                                         "unshare",
+                                         "make mounts private",
+                                         "pipe",
+                                         "fork",
+                                         "prctl",
+                                         "mount proc",
+                                         "open sysctl",
+                                         "read/write sysctl",
+                                         "sethostname",
+                                         "write page cache",
+                                         "no report from the pod"};
 
 // One fixed-size record per write(): far below PIPE_BUF, so the records of the
 // sandbox and the pause process never interleave on their shared pipe.

@@ -14,7 +14,7 @@ struct LinearFit {
   double slope_se = 0, intercept_se = 0;  // 0 when n == 2 (no residual degrees of freedom)
   double residual_sd = 0;
   double r_squared = 0;
-  bool has_ci = false;  // n >= 3
+  bool has_ci = false;    // n >= 3
   double confidence = 0;  // two-sided level of the intervals, e.g. 0.99
   double slope_lo = 0, slope_hi = 0;
   double intercept_lo = 0, intercept_hi = 0;

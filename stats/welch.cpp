@@ -50,8 +50,6 @@ WelchResult welch_test(const std::vector<double>& a, const std::vector<double>& 
   return welch_test(summarize(a), summarize(b));
 }
 
-double students_t_quantile(double df, double q) {
-  return boost::math::quantile(boost::math::students_t(df), q);
-}
+double students_t_quantile(double df, double q) { return boost::math::quantile(boost::math::students_t(df), q); }
 
 }  // namespace kreg::stats

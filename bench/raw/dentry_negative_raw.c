@@ -25,26 +25,28 @@
 
 static char pairs[200];
 
-static void write_index(char *digits, unsigned long long index) {
+static void write_index(char* digits, unsigned long long index) {
   for (int i = 8; i >= 0; i -= 2) {
     memcpy(digits + i, &pairs[2 * (index % 100)], 2);
     index /= 100;
   }
 }
 
-static void die(const char *what, const char *name) {
+static void die(const char* what, const char* name) {
   fprintf(stderr, "dentry_negative_raw: %s %s: %s\n", what, name, strerror(errno));
   exit(1);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 4) {
     fprintf(stderr, "usage: %s lookup|create-unlink|both N DIR\n", argv[0]);
     return 2;
   }
-  int mode = strcmp(argv[1], "lookup") == 0 ? 0 : strcmp(argv[1], "create-unlink") == 0 ? 1
-           : strcmp(argv[1], "both") == 0 ? 2 : -1;
-  char *end;
+  int mode = strcmp(argv[1], "lookup") == 0          ? 0
+             : strcmp(argv[1], "create-unlink") == 0 ? 1
+             : strcmp(argv[1], "both") == 0          ? 2
+                                                     : -1;
+  char* end;
   long long n = strtoll(argv[2], &end, 10);
   if (mode < 0 || *end || n < 0 || n > 9999999999LL) {
     fprintf(stderr, "dentry_negative_raw: bad MODE or N\n");

@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (fast) rmdir(home);  // we are still in it: fails quietly, the caller cleans up
-  printf("{\"ops\":%ld,\"seconds\":%.9f}\n", n, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+  printf("{\"ops\":%ld,\"seconds\":%.9f}\n", n,
+         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
   return 0;
 }

@@ -48,15 +48,28 @@ int main(int argc, char** argv) {
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (; made < n; ++made) {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) { err = errno; break; }
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+      err = errno;
+      break;
+    }
     pid_t pid = fork();
-    if (pid < 0) { err = errno; close(fds[0]); close(fds[1]); break; }
-    if (pid == 0) { close(fds[0]); child(fds[1], live, self); }
+    if (pid < 0) {
+      err = errno;
+      close(fds[0]);
+      close(fds[1]);
+      break;
+    }
+    if (pid == 0) {
+      close(fds[0]);
+      child(fds[1], live, self);
+    }
     close(fds[1]);
     if (read(fds[0], &err, sizeof err) != sizeof err && !err) err = ECHILD;
     close(fds[0]);
-    if (live && !err) held[made] = pid;
-    else waitpid(pid, NULL, 0);
+    if (live && !err)
+      held[made] = pid;
+    else
+      waitpid(pid, NULL, 0);
     if (err) break;
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);

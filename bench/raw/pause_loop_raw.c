@@ -22,24 +22,24 @@
 #include <unistd.h>
 
 // The generator's defaults: the seed's two lookups, containerd's two writes.
-static const char *const kReads[] = {"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/core/somaxconn"};
-static const char *const kWrites[][2] = {{"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"},
+static const char* const kReads[] = {"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/core/somaxconn"};
+static const char* const kWrites[][2] = {{"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"},
                                          {"/proc/sys/net/ipv4/ping_group_range", "0 2147483647"}};
 
-static void die(const char *what, const char *path) {
+static void die(const char* what, const char* path) {
   fprintf(stderr, "pause_loop_raw: %s %s: %s\n", what, path, strerror(errno));
   exit(1);
 }
 
 // snprintf that refuses to truncate a path.
-static void path(char *out, size_t size, const char *dir, const char *name) {
+static void path(char* out, size_t size, const char* dir, const char* name) {
   if ((size_t)snprintf(out, size, "%s/%s", dir, name) >= size) {
     errno = ENAMETOOLONG;
     die("path", dir);
   }
 }
 
-static void write_file(const char *path, const char *text) {
+static void write_file(const char* path, const char* text) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0 || write(fd, text, strlen(text)) < 0) die("write", path);
   close(fd);
@@ -87,7 +87,7 @@ static void sandbox_main(int go, int report) {
 }
 
 // rmdir, retrying EBUSY (a reaped task can hold its cgroup for a moment) for ~1 s.
-static void remove_dir(const char *path) {
+static void remove_dir(const char* path) {
   for (useconds_t backoff = 1000, waited = 0;; waited += backoff, backoff = backoff < 128000 ? backoff * 2 : backoff) {
     if (rmdir(path) == 0 || errno == ENOENT) return;
     if (errno != EBUSY || waited > 1000000) die("rmdir", path);
@@ -95,13 +95,13 @@ static void remove_dir(const char *path) {
   }
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 5 || atoi(argv[1]) < 0) {
     fprintf(stderr, "usage: %s N MEMCG_MOUNT PIDS_MOUNT PARENT_NAME\n", argv[0]);
     return 2;
   }
   int n = atoi(argv[1]);
-  const char *mounts[2] = {argv[2], argv[3]};
+  const char* mounts[2] = {argv[2], argv[3]};
   char parent[2][4096], pod[2][4096], procs[4096], name[32];
   int made_parent[2];
   for (int h = 0; h < 2; ++h)  // before any mkdir: a bad second mount must not leave the first parent behind
@@ -141,8 +141,10 @@ int main(int argc, char **argv) {
     // Two records, in either order: the pause pid (from the sandbox) and 0 (ready).
     int32_t msg, pause_pid = 0, ready = 0;
     while ((!ready || !pause_pid) && read(report[0], &msg, sizeof msg) == sizeof msg) {
-      if (msg == 0) ready = 1;
-      else pause_pid = msg;
+      if (msg == 0)
+        ready = 1;
+      else
+        pause_pid = msg;
     }
     close(report[0]);
     if (pause_pid > 0) kill(pause_pid, SIGKILL);

@@ -3,8 +3,7 @@
 namespace kreg {
 
 ClusterCli::ClusterCli(CLI::App& app, CLI::App* run_cmd, RunOptions& run) {
-  run_cmd->add_option("--plan", run.plan, "run one shard of a plan (kreg plan): with --shard I")
-      ->excludes("--resume");
+  run_cmd->add_option("--plan", run.plan, "run one shard of a plan (kreg plan): with --shard I")->excludes("--resume");
   run_cmd->add_option("--shard", run.shard, "the shard of --plan to run, 0 to shards-1")->needs("--plan");
   run_cmd->get_option("--plan")->needs("--shard");
 
@@ -20,9 +19,11 @@ ClusterCli::ClusterCli(CLI::App& app, CLI::App* run_cmd, RunOptions& run) {
   plan_cmd_->add_option("--accel", o.accel, "what every shard asks for: auto, kvm or tcg")->capture_default_str();
   plan_cmd_->add_option("--cache", o.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
   plan_cmd_->add_option("--kernel", o.kernels, "kernel under test, repeatable, replacing the suite's")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   plan_cmd_->add_option("--cgroup-mode", o.cgroup_modes, "cgroup modes replacing the suite's: v1, v2 (repeatable)")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   plan_cmd_->add_option("--targets", o.targets, "sweep targets, e.g. 0,500,1000")->delimiter(',');
   plan_cmd_->add_option("--page-cache-bytes", o.page_cache_bytes, "bytes of tmpfs page cache per memcg");
   plan_cmd_->add_option("--samples", o.samples, "latency samples per metric and point");
@@ -60,11 +61,16 @@ ClusterCli::ClusterCli(CLI::App& app, CLI::App* run_cmd, RunOptions& run) {
 }
 
 bool ClusterCli::dispatch(int& exit_code) const {
-  if (*plan_cmd_) exit_code = plan_command(plan_);
-  else if (*merge_cmd_) exit_code = merge_command(merge_);
-  else if (*slurm_cmd_) exit_code = submit_slurm_command(slurm_);
-  else if (*k8s_cmd_) exit_code = submit_k8s_command(k8s_);
-  else return false;
+  if (*plan_cmd_)
+    exit_code = plan_command(plan_);
+  else if (*merge_cmd_)
+    exit_code = merge_command(merge_);
+  else if (*slurm_cmd_)
+    exit_code = submit_slurm_command(slurm_);
+  else if (*k8s_cmd_)
+    exit_code = submit_k8s_command(k8s_);
+  else
+    return false;
   return true;
 }
 

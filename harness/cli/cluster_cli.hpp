@@ -5,9 +5,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include "harness/cluster/merge_command.hpp"
 #include "harness/cli/plan_command.hpp"
 #include "harness/cli/run_command.hpp"
+#include "harness/cluster/merge_command.hpp"
 #include "harness/cluster/submit_k8s.hpp"
 #include "harness/cluster/submit_slurm.hpp"
 

@@ -10,8 +10,8 @@
 #include <optional>
 #include <tuple>
 
-#include "vm/common/error.hpp"
 #include "harness/term/text_table.hpp"
+#include "vm/common/error.hpp"
 #include "vm/kernels/kernel_features.hpp"
 #include "vm/kernels/kernel_fetch.hpp"
 
@@ -85,7 +85,8 @@ std::string cache_dir_of(const KernelImage& k, const std::string& cache_dir) {
 }
 
 bool is_hex_prefix(const std::string& s) {
-  return s.size() >= 4 && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
+  return s.size() >= 4 && s.size() <= 64 &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
 }
 
 bool matches(const CachedKernel& c, const std::string& spec) {
@@ -105,13 +106,14 @@ CachedKernel resolve(const std::string& spec, const std::string& cache_dir) {
   if (found.size() == 1) return found[0];
   if (found.size() > 1) {
     std::string which;
-    for (const auto& c : found) which += (which.empty() ? "" : ", ") + c.image.release + " (" + c.key.substr(0, 12) + ")";
+    for (const auto& c : found)
+      which += (which.empty() ? "" : ", ") + c.image.release + " (" + c.key.substr(0, 12) + ")";
     throw KregError("'" + spec + "' matches " + std::to_string(found.size()) + " cached kernels: " + which +
                     "; give the release or a sha256 prefix");
   }
   if (spec.rfind("debian:", 0) == 0)
-    throw KregError("kernel '" + spec + "' is not in the cache " + cache_dir + "/kernels (fetch it: kreg kernels fetch " +
-                    spec + ")");
+    throw KregError("kernel '" + spec + "' is not in the cache " + cache_dir +
+                    "/kernels (fetch it: kreg kernels fetch " + spec + ")");
   if (!spec.empty() && fs::is_regular_file(spec)) {
     KernelImage k = kernel_from_path(spec, cache_dir);
     return describe(k, cache_dir_of(k, cache_dir), to_json(k));
@@ -122,9 +124,12 @@ CachedKernel resolve(const std::string& spec, const std::string& cache_dir) {
 }
 
 nlohmann::json kernel_json(const CachedKernel& c) {
-  return {{"sha256", c.key},          {"dir", c.dir},
-          {"kernel", c.record},       {"version", c.version ? nlohmann::json(c.version->text()) : nlohmann::json()},
-          {"features", features_json(c.features)}, {"guest_features", c.guest_features}};
+  return {{"sha256", c.key},
+          {"dir", c.dir},
+          {"kernel", c.record},
+          {"version", c.version ? nlohmann::json(c.version->text()) : nlohmann::json()},
+          {"features", features_json(c.features)},
+          {"guest_features", c.guest_features}};
 }
 
 std::string yes_no(const CachedKernel& c, const char* name) { return feature(c.features, name).available ? "y" : "n"; }
@@ -148,7 +153,8 @@ void print_record(const nlohmann::json& record) {
     if (value.is_string())
       text = value.get<std::string>();
     else if (value.is_array())
-      for (const auto& v : value) text += (text.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+      for (const auto& v : value)
+        text += (text.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
     else
       text = value.dump();
     std::printf("  %-*s  %s\n", int(width), key.c_str(), text.empty() ? "-" : text.c_str());
@@ -169,7 +175,8 @@ void print_features(const CachedKernel& c) {
     std::printf("  none yet (written after a VM run on this kernel)\n");
   } else if (c.guest_features.is_object()) {
     for (const auto& [key, value] : c.guest_features.items())
-      std::printf("  %s: %s\n", key.c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+      std::printf("  %s: %s\n", key.c_str(),
+                  value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
   } else {
     std::printf("  %s\n", c.guest_features.dump().c_str());
   }
@@ -187,7 +194,8 @@ int list(const std::string& cache_dir, bool json) {
     std::printf("no kernels cached in %s/kernels (fetch one: kreg kernels fetch debian:bookworm)\n", cache_dir.c_str());
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {{"RELEASE", "PACKAGE", "VERSION", "SOURCE", "SHA256", "MEMCG_V1", "KPROBES"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"RELEASE", "PACKAGE", "VERSION", "SOURCE", "SHA256", "MEMCG_V1", "KPROBES"}};
   for (const auto& c : kernels)
     rows.push_back({c.image.release, c.image.package, c.image.package_version, c.image.source, c.key.substr(0, 12),
                     yes_no(c, "memcg_v1"), yes_no(c, "kprobe_events")});
@@ -199,7 +207,8 @@ int fetch(const std::vector<std::string>& specs, const std::string& cache_dir, b
   nlohmann::json out = nlohmann::json::array();
   // No spec: the default kernel (newest Debian 6.1 cloud), as `kreg run` uses it.
   for (const std::string& spec : specs.empty() ? std::vector<std::string>{""} : specs) {
-    std::fprintf(stderr, "kreg: fetching %s\n", spec.empty() ? "the default kernel (newest Debian 6.1 cloud)" : spec.c_str());
+    std::fprintf(stderr, "kreg: fetching %s\n",
+                 spec.empty() ? "the default kernel (newest Debian 6.1 cloud)" : spec.c_str());
     KernelImage k = obtain_kernel(spec, cache_dir);
     CachedKernel c = describe(k, cache_dir_of(k, cache_dir), to_json(k));
     if (json) {
@@ -212,7 +221,8 @@ int fetch(const std::vector<std::string>& specs, const std::string& cache_dir, b
     for (const char* what : {"vmlinuz", "config", "modules"})
       if (auto it = k.files.find(what); it != k.files.end()) std::printf("  %-7s  <- %s\n", what, it->second.c_str());
     if (k.files.empty())  // cached before kernel.json recorded package members, or a bare bzImage
-      for (auto [what, path] : {std::pair{"vmlinuz", &k.vmlinuz}, {"config", &k.config_path}, {"modules", &k.modules_dir}})
+      for (auto [what, path] :
+           {std::pair{"vmlinuz", &k.vmlinuz}, {"config", &k.config_path}, {"modules", &k.modules_dir}})
         if (!path->empty()) std::printf("  %-7s  %s\n", what, path->c_str());
     std::printf("  memcg_v1 %s, kprobes %s, function_graph %s, virtio_blk %s\n", yes_no(c, "memcg_v1").c_str(),
                 yes_no(c, "kprobe_events").c_str(), yes_no(c, "function_graph_tracer").c_str(),
@@ -224,7 +234,8 @@ int fetch(const std::vector<std::string>& specs, const std::string& cache_dir, b
 
 int show(const std::vector<std::string>& specs, const std::string& cache_dir, bool json) {
   if (specs.empty())
-    throw KregError("kreg kernels show needs a kernel: a release, sha256 prefix or source spec from 'kreg kernels list'");
+    throw KregError(
+        "kreg kernels show needs a kernel: a release, sha256 prefix or source spec from 'kreg kernels list'");
   nlohmann::json out = nlohmann::json::array();
   for (size_t i = 0; i < specs.size(); ++i) {
     CachedKernel c = resolve(specs[i], cache_dir);

@@ -4,13 +4,13 @@
 #include <cstdio>
 #include <string>
 
-#include "harness/compare/compare_command.hpp"
-#include "vm/common/error.hpp"
 #include "harness/cli/cluster_cli.hpp"
 #include "harness/cli/kernels_command.hpp"
 #include "harness/cli/report_command.hpp"
 #include "harness/cli/run_command.hpp"
 #include "harness/cli/scenario_command.hpp"
+#include "harness/compare/compare_command.hpp"
+#include "vm/common/error.hpp"
 
 namespace {
 
@@ -20,7 +20,8 @@ void add_vm_options(CLI::App* cmd, kreg::RunOptions& run) {
   cmd->add_option("--kernel", run.kernels,
                   "kernel under test, repeatable, replacing the suite's: bzImage, .deb, .rpm, or "
                   "debian:<suite>[:<version>]")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--results", run.results_root, "results root directory")->capture_default_str();
   cmd->add_option("--run-id", run.run_id, "name of the run directory (default: timestamp-suite)");
   cmd->add_option("--accel", run.accel, "auto, kvm or tcg")->capture_default_str();
@@ -31,10 +32,12 @@ void add_vm_options(CLI::App* cmd, kreg::RunOptions& run) {
   cmd->add_option("--vcpus", run.vcpus, "guest vCPUs (default: the suite's)");
   cmd->add_option("--memory", run.memory_mib, "guest memory in MiB (default: the suite's, or sized from the job)");
   cmd->add_option("--timeout", run.timeout_s, "seconds before a VM is killed (default: the suite's)");
-  cmd->add_option("--hello-timeout", run.hello_timeout_s, "seconds to wait for the guest agent's hello (default: the suite's)");
+  cmd->add_option("--hello-timeout", run.hello_timeout_s,
+                  "seconds to wait for the guest agent's hello (default: the suite's)");
   cmd->add_option("--parallel", run.parallel, "VMs at once (default: host CPUs / vCPUs per VM)");
   cmd->add_option("--cgroup-mode", run.cgroup_modes, "cgroup modes replacing the suite's: v1, v2 (repeatable)")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 }  // namespace
@@ -46,7 +49,8 @@ int main(int argc, char** argv) {
 
   kreg::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "boot the kernel under test in QEMU and run a suite's jobs");
-  run_cmd->add_option("suite", run.suite, "suite: a name in suites/ (default, smoke, full, bench, speed) or a .toml path")
+  run_cmd
+      ->add_option("suite", run.suite, "suite: a name in suites/ (default, smoke, full, bench, speed) or a .toml path")
       ->capture_default_str();
   run_cmd->add_option("--resume", run.resume, "complete run RUN_ID: re-run only the units without a record");
   run_cmd->add_option("--targets", run.targets, "dying-memcg sweep targets, e.g. 0,500,1000")->delimiter(',');
@@ -91,17 +95,24 @@ int main(int argc, char** argv) {
   kreg::CompareOptions compare;
   CLI::App* compare_cmd = app.add_subcommand(
       "compare", "is NEW worse than BASELINE? exit 0 no regression, 1 regression, 2 could not compare");
-  compare_cmd->add_option("baseline", compare.baseline, "results/<run-id>, results/<run-id>:KERNEL (e.g. :6.1) or a job record")
+  compare_cmd
+      ->add_option("baseline", compare.baseline,
+                   "results/<run-id>, results/<run-id>:KERNEL (e.g. :6.1) or a job record")
       ->required();
   compare_cmd->add_option("new", compare.candidate, "the same for the run under test")->required();
-  compare_cmd->add_option("--threshold", compare.threshold_pct, "practical threshold: slope or median worse by more than PCT")
+  compare_cmd
+      ->add_option("--threshold", compare.threshold_pct, "practical threshold: slope or median worse by more than PCT")
       ->capture_default_str();
-  compare_cmd->add_option("--threshold-for", compare.threshold_for, "METRIC=PCT: another threshold for one metric (repeatable)")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  compare_cmd
+      ->add_option("--threshold-for", compare.threshold_for,
+                   "METRIC=PCT: another threshold for one metric (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   compare_cmd->add_option("--alpha", compare.alpha, "significance level of the tests; slope intervals are 1 - alpha")
       ->capture_default_str();
-  compare_cmd->add_option("--min-points", compare.min_points,
-                          "regressed sweep points that make a metric regress without its slope")
+  compare_cmd
+      ->add_option("--min-points", compare.min_points,
+                   "regressed sweep points that make a metric regress without its slope")
       ->capture_default_str();
   compare_cmd->add_flag("--allow-accelerator-mismatch", compare.allow_accelerator_mismatch,
                         "compare runs taken under different accelerators (KVM vs TCG) anyway");
@@ -112,7 +123,9 @@ int main(int argc, char** argv) {
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) known |= argc > 1 && sub->check_name(argv[1]);
   if (argc > 1 && argv[1][0] != '-' && !known) {
-    std::fprintf(stderr, "kreg: error: unknown subcommand '%s' (known: run, scenario, report, kernels, compare, plan, merge, submit; see kreg --help)\n",
+    std::fprintf(stderr,
+                 "kreg: error: unknown subcommand '%s' (known: run, scenario, report, kernels, compare, plan, merge, "
+                 "submit; see kreg --help)\n",
                  argv[1]);
     return 2;
   }

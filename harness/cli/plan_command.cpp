@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "vm/common/error.hpp"
 #include "harness/matrix/matrix.hpp"
 #include "harness/matrix/plan_file.hpp"
 #include "harness/store/result_store.hpp"
+#include "vm/common/error.hpp"
 
 namespace fs = std::filesystem;
 

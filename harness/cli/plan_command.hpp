@@ -11,10 +11,10 @@
 namespace kreg {
 
 struct PlanOptions {
-  RunOptions run;          // suite, kernels and overrides, as for kreg run
+  RunOptions run;  // suite, kernels and overrides, as for kreg run
   int shards = 0;
-  int vms_per_shard = 1;   // VMs one shard runs at once
-  std::string out;         // "" = <results>/<plan_id>/plan.json
+  int vms_per_shard = 1;  // VMs one shard runs at once
+  std::string out;        // "" = <results>/<plan_id>/plan.json
 };
 
 int plan_command(const PlanOptions& options);

@@ -20,7 +20,8 @@ int report_command(const std::string& run_dir, const std::string& python, const 
   if (!fs::is_directory(run_dir + "/jobs"))
     throw KregError("'" + run_dir + "' is not a kreg run directory (expected results/<run-id>/ with jobs/)");
   bool any = false;
-  for (const auto& entry : fs::recursive_directory_iterator(run_dir + "/jobs")) any |= entry.path().extension() == ".json";
+  for (const auto& entry : fs::recursive_directory_iterator(run_dir + "/jobs"))
+    any |= entry.path().extension() == ".json";
   if (!any) throw KregError("run " + run_dir + " holds no job record yet (did `kreg run` finish a job?)");
   std::string script = plots_dir() + "/report.py";
   if (!fs::exists(script)) throw KregError("plot script " + script + " is missing (set KREG_PLOTS_DIR)");
@@ -30,7 +31,8 @@ int report_command(const std::string& run_dir, const std::string& python, const 
   std::vector<std::string> argv{python, script, run_dir, "--out", out_dir};
   if (!compare_md.empty()) argv.insert(argv.end(), {"--compare", compare_md});
   if (wait_for_exit(spawn_process(argv, {"", "", "", true})) != 0)
-    throw KregError("plots/report.py failed on " + run_dir + " (see its message above; install python3-matplotlib with ./setup.sh)");
+    throw KregError("plots/report.py failed on " + run_dir +
+                    " (see its message above; install python3-matplotlib with ./setup.sh)");
   return 0;  // report.py listed what it wrote
 }
 

@@ -7,15 +7,15 @@
 #include <set>
 #include <thread>
 
-#include "vm/common/error.hpp"
+#include "harness/cli/run_local_command.hpp"
 #include "harness/matrix/matrix.hpp"
 #include "harness/matrix/matrix_executor.hpp"
 #include "harness/matrix/plan_file.hpp"
-#include "harness/term/progress.hpp"
-#include "harness/store/result_store.hpp"
-#include "harness/cli/run_local_command.hpp"
 #include "harness/matrix/vm_sizing.hpp"
 #include "harness/matrix/vm_unit_runner.hpp"
+#include "harness/store/result_store.hpp"
+#include "harness/term/progress.hpp"
+#include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
 
 namespace fs = std::filesystem;
@@ -35,7 +35,9 @@ std::string qemu_version(const std::string& qemu) {
 UnitEnvironment make_environment(const RunOptions& options, const Suite& suite, const std::string& run_id,
                                  ResultStore* store) {
   auto qemu = find_program(options.qemu);
-  if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  if (!qemu)
+    throw KregError("QEMU binary '" + options.qemu +
+                    "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
   UnitEnvironment env;
   env.qemu = *qemu;
   env.qemu_version = qemu_version(*qemu);
@@ -49,8 +51,11 @@ UnitEnvironment make_environment(const RunOptions& options, const Suite& suite, 
 }
 
 nlohmann::json machine_json(const UnitEnvironment& env, const Suite& suite) {
-  return {{"accelerator", to_string(env.accel.accelerator)}, {"accelerator_reason", env.accel.reason},
-          {"vcpus", suite.vm.vcpus}, {"qemu", env.qemu_version}, {"host_cpus", std::thread::hardware_concurrency()},
+  return {{"accelerator", to_string(env.accel.accelerator)},
+          {"accelerator_reason", env.accel.reason},
+          {"vcpus", suite.vm.vcpus},
+          {"qemu", env.qemu_version},
+          {"host_cpus", std::thread::hardware_concurrency()},
           {"host_memory_limit_mib", host_memory_limit_mib()}};
 }
 
@@ -120,8 +125,8 @@ int run_shard(const RunOptions& options) {
   Progress progress;
   Plan plan = load_plan(options.plan);
   if (options.shard >= plan.shard_count())
-    throw KregError(fmt::format("--shard {} is not in plan {} (shards 0-{})", options.shard, plan.path,
-                                plan.shard_count() - 1));
+    throw KregError(
+        fmt::format("--shard {} is not in plan {} (shards 0-{})", options.shard, plan.path, plan.shard_count() - 1));
   Suite suite = suite_from_json(plan.json.at("suite_effective"));
   suite.text = plan.json.value("suite_text", "");
   const std::vector<std::string> ids = plan.shard_units(options.shard);
@@ -130,15 +135,19 @@ int run_shard(const RunOptions& options) {
   std::vector<bool> needed(planned_kernels.size(), false);
   for (const auto& u : plan.json.at("units"))
     if (only.contains(u.at("unit_id")))
-      for (size_t k = 0; k < planned_kernels.size(); ++k) needed[k] = needed[k] || planned_kernels[k]["label"] == u["kernel"];
+      for (size_t k = 0; k < planned_kernels.size(); ++k)
+        needed[k] = needed[k] || planned_kernels[k]["label"] == u["kernel"];
   auto qemu = find_program(options.qemu);
-  if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  if (!qemu)
+    throw KregError("QEMU binary '" + options.qemu +
+                    "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
   locate_guest_binaries();
   std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
   std::vector<KernelImage> kernels = plan_kernels(plan, needed, cache_dir);
   nlohmann::json kernels_json = nlohmann::json::array();
   for (size_t k = 0; k < kernels.size(); ++k)
-    kernels_json.push_back({{"spec", planned_kernels[k]["spec"]}, {"label", planned_kernels[k]["label"]},
+    kernels_json.push_back({{"spec", planned_kernels[k]["spec"]},
+                            {"label", planned_kernels[k]["label"]},
                             {"kernel", to_json(kernels[k])}});
 
   // The shard's units must be units of this matrix, or execute() would quietly run fewer.
@@ -162,12 +171,14 @@ int run_shard(const RunOptions& options) {
   RunState state{{}, &store, {}};
   if (again) {
     state.run = nlohmann::json::parse(std::ifstream(store.dir() + "/run.json"), nullptr, false);
-    if (state.run.is_discarded() || state.run.value("shard", nlohmann::json::object()).value("plan_sha256", "") != plan.sha256)
+    if (state.run.is_discarded() ||
+        state.run.value("shard", nlohmann::json::object()).value("plan_sha256", "") != plan.sha256)
       throw KregError(store.dir() + " holds results of another plan than " + plan.path +
                       " (same plan id, different contents); pass another --results");
     if (state.run["machine"].value("accelerator", "") != to_string(env.accel.accelerator))
       throw KregError("shard " + shard_id + " was measured under " + state.run["machine"].value("accelerator", "?") +
-                      " but this machine would use " + to_string(env.accel.accelerator) + "; timings would not compare");
+                      " but this machine would use " + to_string(env.accel.accelerator) +
+                      "; timings would not compare");
     state.run["resumed"].push_back({{"at", make_run_id("rerun")}});
     state.run["shard"]["plan_file"] = plan.path;
     state.run["kernels"] = kernels_json;
@@ -182,8 +193,13 @@ int run_shard(const RunOptions& options) {
                  {"status", "running"},
                  {"failures", nlohmann::json::array()},
                  {"resumed", nlohmann::json::array()},
-                 {"shard", {{"plan_id", plan.id()}, {"plan_sha256", plan.sha256}, {"plan_file", plan.path},
-                            {"index", options.shard}, {"count", plan.shard_count()}, {"units", ids}}},
+                 {"shard",
+                  {{"plan_id", plan.id()},
+                   {"plan_sha256", plan.sha256},
+                   {"plan_file", plan.path},
+                   {"index", options.shard},
+                   {"count", plan.shard_count()},
+                   {"units", ids}}},
                  {"plan", plan.json}};
   }
   progress.note(fmt::format("kreg: plan {} shard {} of {}: {} units, results in {}", plan.id(), options.shard,
@@ -236,8 +252,8 @@ Suite apply_overrides(Suite suite, const RunOptions& o) {
   int64_t previous = -1;
   for (int64_t t : o.targets) {
     if (t <= previous)
-      throw KregError("--targets must be non-negative and strictly increasing (got " + std::to_string(t) +
-                      " after " + std::to_string(previous) + ")");
+      throw KregError("--targets must be non-negative and strictly increasing (got " + std::to_string(t) + " after " +
+                      std::to_string(previous) + ")");
     previous = t;
   }
   for (auto& job : suite.jobs) {
@@ -272,7 +288,9 @@ int run_command(const RunOptions& options) {
   std::string run_id = options.run_id.empty() ? make_run_id(suite.name) : options.run_id;
   check_run_id_free(options.results_root, run_id);
   auto qemu = find_program(options.qemu);
-  if (!qemu) throw KregError("QEMU binary '" + options.qemu + "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  if (!qemu)
+    throw KregError("QEMU binary '" + options.qemu +
+                    "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
   locate_guest_binaries();  // fails before the downloads if kreg was not fully built
   std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
 

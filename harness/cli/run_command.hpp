@@ -14,16 +14,16 @@
 namespace kreg {
 
 struct RunOptions {
-  std::string suite = "default";  // a name in suites/ or a path to a .toml
-  std::vector<std::string> kernels;  // replace the suite's kernels (repeatable --kernel)
+  std::string suite = "default";          // a name in suites/ or a path to a .toml
+  std::vector<std::string> kernels;       // replace the suite's kernels (repeatable --kernel)
   std::vector<std::string> cgroup_modes;  // replace the suite's cgroup modes
-  std::string resume;             // run id to complete
+  std::string resume;                     // run id to complete
   std::string results_root = "results";
-  std::string run_id;             // "" = timestamp-suite
+  std::string run_id;  // "" = timestamp-suite
   std::string accel = "auto";
   std::string qemu = "qemu-system-x86_64";
-  std::string cache_dir;          // "" = default_cache_dir()
-  std::string append;             // extra kernel command line, e.g. "cgroup.memory=nokmem"
+  std::string cache_dir;  // "" = default_cache_dir()
+  std::string append;     // extra kernel command line, e.g. "cgroup.memory=nokmem"
   // Overrides of the suite's values; empty/zero/negative = the suite's.
   std::vector<int64_t> targets;
   int64_t page_cache_bytes = -1;
@@ -33,9 +33,9 @@ struct RunOptions {
   int parallel = 0;
   double timeout_s = 0;
   double hello_timeout_s = 0;
-  bool local = false;             // run on the host kernel instead of VMs
+  bool local = false;                 // run on the host kernel instead of VMs
   std::optional<Suite> inline_suite;  // built by `kreg scenario` instead of a file
-  std::string plan;               // kreg run --plan P --shard I: one shard of a plan (harness/plan_file.hpp)
+  std::string plan;                   // kreg run --plan P --shard I: one shard of a plan (harness/plan_file.hpp)
   int shard = -1;
 };
 

@@ -6,11 +6,11 @@
 #include <fstream>
 #include <thread>
 
-#include "vm/common/error.hpp"
-#include "harness/matrix/local_run.hpp"
-#include "harness/term/progress.hpp"
-#include "harness/store/result_store.hpp"
 #include "harness/cli/run_local_command.hpp"
+#include "harness/matrix/local_run.hpp"
+#include "harness/store/result_store.hpp"
+#include "harness/term/progress.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 
@@ -22,7 +22,10 @@ nlohmann::json host_kernel() {
   std::ifstream cmdline("/proc/cmdline");
   std::string line;
   std::getline(cmdline, line);
-  return {{"release", u.release}, {"version", u.version}, {"machine", u.machine}, {"cmdline", line},
+  return {{"release", u.release},
+          {"version", u.version},
+          {"machine", u.machine},
+          {"cmdline", line},
           {"source", "host (--local)"}};
 }
 
@@ -33,12 +36,16 @@ int run_local_command(const RunOptions& options, const nlohmann::json& jobs, con
   Progress progress;
   ResultStore store(options.results_root, run_id);
   run_dir = store.dir();
-  nlohmann::json machine = {{"accelerator", "none"}, {"accelerator_reason", "--local: the host kernel, no VM"},
-                            {"vcpus", std::thread::hardware_concurrency()}, {"memory_mib", nullptr},
+  nlohmann::json machine = {{"accelerator", "none"},
+                            {"accelerator_reason", "--local: the host kernel, no VM"},
+                            {"vcpus", std::thread::hardware_concurrency()},
+                            {"memory_mib", nullptr},
                             {"host_cpus", std::thread::hardware_concurrency()}};
-  nlohmann::json run = {{"schema", "kreg.run"}, {"schema_version", 1}, {"run_id", run_id}, {"suite", options.suite},
-                        {"jobs", jobs["jobs"]}, {"kernel", host_kernel()}, {"machine", machine},
-                        {"status", "running"}, {"local", true}, {"failures", nlohmann::json::array()}};
+  nlohmann::json run = {{"schema", "kreg.run"}, {"schema_version", 1},
+                        {"run_id", run_id},     {"suite", options.suite},
+                        {"jobs", jobs["jobs"]}, {"kernel", host_kernel()},
+                        {"machine", machine},   {"status", "running"},
+                        {"local", true},        {"failures", nlohmann::json::array()}};
   store.write_run(run);
   progress.note("kreg: running " + std::to_string(jobs["jobs"].size()) + " job(s) on the host kernel " +
                 run["kernel"]["release"].get<std::string>());

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "vm/common/error.hpp"
 #include "harness/store/result_store.hpp"
 #include "scenarios/generator.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 
@@ -58,11 +58,16 @@ int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
     if (e.path().extension() == ".json") path = e.path().string();
   if (path.empty()) throw KregError("no record arrived for " + scenario.name);
   nlohmann::json record = nlohmann::json::parse(std::ifstream(path));
-  nlohmann::json summary = {{"scenario", scenario.name}, {"params", params}, {"status", record["status"]},
-                            {"error", record["error"]}, {"created", record["created"]},
+  nlohmann::json summary = {{"scenario", scenario.name},
+                            {"params", params},
+                            {"status", record["status"]},
+                            {"error", record["error"]},
+                            {"created", record["created"]},
                             {"counters_before", record["counters_before"]},
-                            {"counters_after", record["counters_after"]}, {"per_object", record["per_object"]},
-                            {"kernel", record["kernel"]["release"]}, {"accelerator", record["machine"]["accelerator"]},
+                            {"counters_after", record["counters_after"]},
+                            {"per_object", record["per_object"]},
+                            {"kernel", record["kernel"]["release"]},
+                            {"accelerator", record["machine"]["accelerator"]},
                             {"record", path}};
   if (record.contains("reclaim")) summary["reclaim"] = record["reclaim"];
   if (!record["points"].empty()) {

@@ -15,9 +15,9 @@ struct ScenarioOptions {
   std::vector<std::string> params;  // "key=value"; value parsed as JSON when it is JSON, else a string
   std::vector<int64_t> targets;     // default: {count}
   int64_t count = 1000;
-  bool latency = false;             // also time the scenario's stat files at each point
-  bool kernel_trace = false;        // with --latency: a traced pass for kernel time per call
-  bool reclaim = false;             // after the last point, time reclaim and count what it freed
+  bool latency = false;       // also time the scenario's stat files at each point
+  bool kernel_trace = false;  // with --latency: a traced pass for kernel time per call
+  bool reclaim = false;       // after the last point, time reclaim and count what it freed
 };
 
 int scenario_command(const ScenarioOptions& scenario, RunOptions run);

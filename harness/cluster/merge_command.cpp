@@ -9,9 +9,9 @@
 #include <map>
 #include <set>
 
-#include "vm/common/error.hpp"
 #include "harness/matrix/plan_file.hpp"
 #include "harness/store/result_store.hpp"
+#include "vm/common/error.hpp"
 
 namespace fs = std::filesystem;
 
@@ -79,7 +79,8 @@ std::vector<ShardRun> find_shard_runs(const std::vector<std::string>& inputs) {
   return out;
 }
 
-MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha256, const std::vector<ShardRun>& shards) {
+MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha256,
+                         const std::vector<ShardRun>& shards) {
   MergeResult r;
   const std::string plan_id = plan.at("plan_id");
   // Planned kernels by label, planned units by id.
@@ -116,17 +117,22 @@ MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha
     if (s.run.value("suite_effective", nlohmann::json()) != plan.at("suite_effective"))
       r.errors.push_back(where + " ran another suite than the plan's (suite_effective differs)");
     for (const auto& k : s.run.value("kernels", nlohmann::json::array())) {
-      std::string label = k.value("label", ""), sha = k.value("kernel", nlohmann::json::object()).value("image_sha256", "");
-      if (!kernel_sha.contains(label)) r.errors.push_back(where + " ran kernel " + label + ", which the plan does not name");
+      std::string label = k.value("label", ""),
+                  sha = k.value("kernel", nlohmann::json::object()).value("image_sha256", "");
+      if (!kernel_sha.contains(label))
+        r.errors.push_back(where + " ran kernel " + label + ", which the plan does not name");
       else if (sha != kernel_sha[label])
-        r.errors.push_back(fmt::format("{} booted kernel {} image {}, the plan's is {}", where, label, sha.substr(0, 12),
-                                       kernel_sha[label].substr(0, 12)));
+        r.errors.push_back(fmt::format("{} booted kernel {} image {}, the plan's is {}", where, label,
+                                       sha.substr(0, 12), kernel_sha[label].substr(0, 12)));
     }
     std::string a = s.run.value("machine", nlohmann::json::object()).value("accelerator", "");
-    if (accel.empty()) accel = a, accel_dir = where;
+    if (accel.empty())
+      accel = a, accel_dir = where;
     else if (a != accel)
-      r.errors.push_back(fmt::format("{} ran under {} but {} under {}: timings would not compare", where, a, accel_dir, accel));
-    if (!seen_shards.insert(index).second) r.notes.push_back(fmt::format("shard {} appears more than once ({})", index, s.dir));
+      r.errors.push_back(
+          fmt::format("{} ran under {} but {} under {}: timings would not compare", where, a, accel_dir, accel));
+    if (!seen_shards.insert(index).second)
+      r.notes.push_back(fmt::format("shard {} appears more than once ({})", index, s.dir));
     const std::vector<std::string> listed = plan.at("shards").at(static_cast<size_t>(index)).at("units");
     const std::set<std::string> in_shard(listed.begin(), listed.end());
     std::set<std::string> known_records;
@@ -149,7 +155,8 @@ MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha
     std::error_code ec;
     for (const auto& f : fs::recursive_directory_iterator(s.dir + "/jobs", ec))
       if (f.path().extension() == ".json" && !known_records.contains(fs::relative(f.path(), s.dir).string()))
-        r.errors.push_back(where + " holds record " + fs::relative(f.path(), s.dir).string() + " that no unit of it names");
+        r.errors.push_back(where + " holds record " + fs::relative(f.path(), s.dir).string() +
+                           " that no unit of it names");
     for (auto f : s.run.value("failures", nlohmann::json::array())) {
       f["shard"] = index;
       f["vm_dir"] = "shards/" + fs::path(s.dir).filename().string() + "/" + f.value("vm_dir", "");
@@ -158,8 +165,11 @@ MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha
     any_failed |= s.run.value("status", "") != "ok";
     wall_max = std::max(wall_max, s.run.value("wall_s", 0.0));
     wall_sum += s.run.value("wall_s", 0.0);
-    shard_facts.push_back({{"index", index}, {"dir", s.dir}, {"status", s.run.value("status", "")},
-                           {"wall_s", s.run.value("wall_s", 0.0)}, {"machine", s.run.value("machine", nlohmann::json())},
+    shard_facts.push_back({{"index", index},
+                           {"dir", s.dir},
+                           {"status", s.run.value("status", "")},
+                           {"wall_s", s.run.value("wall_s", 0.0)},
+                           {"machine", s.run.value("machine", nlohmann::json())},
                            {"resumed", s.run.value("resumed", nlohmann::json::array()).size()}});
   }
 
@@ -174,20 +184,23 @@ MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha
     const std::string record = u.at("record");
     for (size_t i = 1; i < with_record.size(); ++i) {
       const std::string a = with_record[0]->dir + "/" + record, b = with_record[i]->dir + "/" + record;
-      if (file_bytes(a) == file_bytes(b)) identical.push_back(id);
-      else r.errors.push_back("unit " + id + " has two different records: " + a + " and " + b);
+      if (file_bytes(a) == file_bytes(b))
+        identical.push_back(id);
+      else
+        r.errors.push_back("unit " + id + " has two different records: " + a + " and " + b);
     }
     nlohmann::json entry;
     if (!with_record.empty()) {
       const Found& f = *with_record[0];
       entry = f.entry;
       nlohmann::json rec = read_json_file(f.dir + "/" + record);
-      if (rec.is_discarded()) r.errors.push_back("record " + f.dir + "/" + record + " is not valid JSON");
+      if (rec.is_discarded())
+        r.errors.push_back("record " + f.dir + "/" + record + " is not valid JSON");
       else {
         std::string sha = rec.value("kernel", nlohmann::json::object()).value("image_sha256", "");
         if (sha != kernel_sha[u.at("kernel")])
-          r.errors.push_back(fmt::format("record {}/{} was measured on kernel image {}, the plan's is {}", f.dir, record,
-                                         sha.substr(0, 12), kernel_sha[u.at("kernel")].substr(0, 12)));
+          r.errors.push_back(fmt::format("record {}/{} was measured on kernel image {}, the plan's is {}", f.dir,
+                                         record, sha.substr(0, 12), kernel_sha[u.at("kernel")].substr(0, 12)));
         // A shard run again lists its earlier units as "kept": the record says how they ended.
         if (entry.value("status", "") == "kept") {
           std::string ended = rec.value("status", "failed");
@@ -206,9 +219,11 @@ MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha
       } else {
         entry = found[0].entry;
         entry["shard"] = found[0].shard;
-        entry["vm_dir"] = "shards/" + fs::path(found[0].dir).filename().string() + "/" + found[0].entry.value("vm_dir", "");
-        why = fmt::format("shard {}: {}{}", found[0].shard, found[0].entry.value("status", "?"),
-                          found[0].entry.value("reason", "").empty() ? "" : " (" + found[0].entry.value("reason", "") + ")");
+        entry["vm_dir"] =
+            "shards/" + fs::path(found[0].dir).filename().string() + "/" + found[0].entry.value("vm_dir", "");
+        why = fmt::format(
+            "shard {}: {}{}", found[0].shard, found[0].entry.value("status", "?"),
+            found[0].entry.value("reason", "").empty() ? "" : " (" + found[0].entry.value("reason", "") + ")");
       }
       entry["status_in_shard"] = entry.value("status", "");
       entry["status"] = "missing";
@@ -222,7 +237,8 @@ MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha
     r.notes.push_back(fmt::format("{} units have identical records in two shard results (kept once): {}",
                                   identical.size(), join(identical, ", ", 5)));
 
-  nlohmann::json machine = shards.empty() ? nlohmann::json::object() : shards[0].run.value("machine", nlohmann::json::object());
+  nlohmann::json machine =
+      shards.empty() ? nlohmann::json::object() : shards[0].run.value("machine", nlohmann::json::object());
   r.run = {{"schema", "kreg.run"},
            {"schema_version", 2},
            {"run_id", plan_id},
@@ -231,16 +247,23 @@ MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha
            {"kernels", plan.at("kernels")},
            {"machine", machine},
            {"parallel", plan.at("shards").size()},
-           {"status", !missing_ids.empty() ? "incomplete" : any_failed ? "failed" : "ok"},
+           {"status", !missing_ids.empty() ? "incomplete"
+                      : any_failed         ? "failed"
+                                           : "ok"},
            {"wall_s", wall_max},
            {"resumed", nlohmann::json::array()},
            {"units", units},
            {"failures", failures},
-           {"merged", {{"plan_id", plan_id}, {"plan_sha256", plan_sha256}, {"at", make_run_id("merge")},
-                       {"shards", shard_facts}, {"shards_planned", plan.at("shards").size()},
-                       {"units_planned", plan.at("units").size()},
-                       {"units_merged", plan.at("units").size() - missing_ids.size()},
-                       {"missing", missing_ids}, {"wall_s_sum", wall_sum}}}};
+           {"merged",
+            {{"plan_id", plan_id},
+             {"plan_sha256", plan_sha256},
+             {"at", make_run_id("merge")},
+             {"shards", shard_facts},
+             {"shards_planned", plan.at("shards").size()},
+             {"units_planned", plan.at("units").size()},
+             {"units_merged", plan.at("units").size() - missing_ids.size()},
+             {"missing", missing_ids},
+             {"wall_s_sum", wall_sum}}}};
   return r;
 }
 
@@ -249,8 +272,9 @@ int merge_command(const MergeOptions& options) {
   std::vector<ShardRun> shards = find_shard_runs(options.inputs);
   for (const auto& s : shards)
     if (s.run.is_discarded()) throw KregError(s.dir + "/run.json is not valid JSON");
-  Plan plan = options.plan.empty() ? plan_from_json(shards[0].run.value("plan", nlohmann::json()), shards[0].dir + "/run.json")
-                                   : load_plan(options.plan);
+  Plan plan = options.plan.empty()
+                  ? plan_from_json(shards[0].run.value("plan", nlohmann::json()), shards[0].dir + "/run.json")
+                  : load_plan(options.plan);
   MergeResult result = merge_shards(plan.json, plan.sha256, shards);
   for (const auto& n : result.notes) std::fprintf(stderr, "kreg: merge: %s\n", n.c_str());
   if (!result.errors.empty()) {
@@ -266,7 +290,8 @@ int merge_command(const MergeOptions& options) {
     for (const auto& s : shards) {
       fs::path shards_dir = fs::path(s.dir).parent_path();
       parents.insert(shards_dir.filename() == "shards" && shards_dir.parent_path().filename() == plan.id()
-                         ? shards_dir.parent_path().string() : "");
+                         ? shards_dir.parent_path().string()
+                         : "");
     }
     if (parents.size() != 1 || parents.begin()->empty())
       throw KregError("the shards do not lie in one <results>/" + plan.id() + "/shards/; pass --out RUN_DIR");
@@ -276,12 +301,15 @@ int merge_command(const MergeOptions& options) {
   if (fs::exists(out_path / "run.json")) {
     nlohmann::json existing = read_json_file(out_path / "run.json");
     if (existing.is_discarded() || !existing.contains("merged"))
-      throw KregError(out_path.string() + " already holds a run that is not a merge of plan " + plan.id() + " (choose another --out)");
+      throw KregError(out_path.string() + " already holds a run that is not a merge of plan " + plan.id() +
+                      " (choose another --out)");
   }
   ResultStore store(out_path.parent_path().string(), out_path.filename().string(), fs::exists(out_path / "run.json"));
   for (const auto& [src, rel] : result.records) link_or_copy(src, store.dir() + "/" + rel);
-  if (!plan.json.value("suite_text", "").empty()) write_file_atomically(store.dir() + "/suite.toml", plan.json["suite_text"]);
-  if (!fs::exists(store.dir() + "/plan.json")) write_file_atomically(store.dir() + "/plan.json", plan.json.dump(2) + "\n");
+  if (!plan.json.value("suite_text", "").empty())
+    write_file_atomically(store.dir() + "/suite.toml", plan.json["suite_text"]);
+  if (!fs::exists(store.dir() + "/plan.json"))
+    write_file_atomically(store.dir() + "/plan.json", plan.json.dump(2) + "\n");
   result.run["merged"]["plan_file"] = plan.path;
   store.write_run(result.run);
 
@@ -293,9 +321,10 @@ int merge_command(const MergeOptions& options) {
   if (!result.missing.empty()) {
     for (const auto& m : result.missing) std::fprintf(stderr, "kreg: merge: missing %s\n", m.c_str());
     if (!options.allow_missing)
-      throw KregError(fmt::format("{} of {} units of plan {} have no record (listed above; the merged run marks them "
-                                  "missing; run their shards again, or pass --allow-missing)",
-                                  result.missing.size(), planned, plan.id()));
+      throw KregError(
+          fmt::format("{} of {} units of plan {} have no record (listed above; the merged run marks them "
+                      "missing; run their shards again, or pass --allow-missing)",
+                      result.missing.size(), planned, plan.id()));
   }
   return 0;
 }

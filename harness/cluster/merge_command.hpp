@@ -35,16 +35,17 @@ struct ShardRun {
 std::vector<ShardRun> find_shard_runs(const std::vector<std::string>& inputs);
 
 struct MergeResult {
-  nlohmann::json run;                      // the merged run.json
-  std::vector<std::string> errors;         // inconsistencies: nothing may be written
-  std::vector<std::string> missing;        // plan units without a record ("unit: why")
-  std::vector<std::string> notes;          // identical duplicates and the like
+  nlohmann::json run;                // the merged run.json
+  std::vector<std::string> errors;   // inconsistencies: nothing may be written
+  std::vector<std::string> missing;  // plan units without a record ("unit: why")
+  std::vector<std::string> notes;    // identical duplicates and the like
   // Per merged record: source file (in a shard) -> path relative to the merged run.
   std::vector<std::pair<std::string, std::string>> records;
 };
 
 // The pure part: checks the shards against the plan and builds the merged run.
-MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha256, const std::vector<ShardRun>& shards);
+MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha256,
+                         const std::vector<ShardRun>& shards);
 
 // Exit code: 0 merged, 2 inconsistent input or (without --allow-missing) missing units.
 int merge_command(const MergeOptions& options);

@@ -5,9 +5,9 @@
 #include <cctype>
 #include <cstdio>
 
-#include "vm/common/error.hpp"
-#include "harness/store/result_store.hpp"
 #include "harness/cluster/yaml_emit.hpp"
+#include "harness/store/result_store.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 
@@ -52,28 +52,34 @@ std::string k8s_name(const std::string& plan_id) {
 }
 
 std::vector<Json> k8s_manifests(const Plan& plan, const K8sOptions& o) {
-  if (o.volume_claim.empty()) throw KregError("--volume-claim NAME is required: the results volume every shard writes to");
+  if (o.volume_claim.empty())
+    throw KregError("--volume-claim NAME is required: the results volume every shard writes to");
   const std::string name = k8s_name(plan.id()), config_map = name + "-plan";
   const std::string plan_text = plan.json.dump(2) + "\n";
   if (plan_text.size() > 900 * 1024)
-    throw KregError(fmt::format("plan {} is {} KiB, more than a ConfigMap holds (1 MiB)", plan.path, plan_text.size() / 1024));
+    throw KregError(
+        fmt::format("plan {} is {} KiB, more than a ConfigMap holds (1 MiB)", plan.path, plan_text.size() / 1024));
   const ShardResources r = plan_resources(plan);
   const bool kvm = plan.json.value("accel", "auto") == "kvm";
   const std::string plan_file = std::string(kPlanDir) + "/plan.json";
 
-  Json config = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", metadata(config_map, plan, "plan", o)},
+  Json config = {{"apiVersion", "v1"},
+                 {"kind", "ConfigMap"},
+                 {"metadata", metadata(config_map, plan, "plan", o)},
                  {"data", {{"plan.json", plan_text}}}};
 
   Json resources = {{"cpu", std::to_string(r.cpus)}, {"memory", std::to_string(r.memory_mib) + "Mi"}};
   Json container = {
       {"name", "shard"},
       {"image", o.image},
-      {"command", {o.kreg, "run", "--plan", plan_file, "--shard", "$(JOB_COMPLETION_INDEX)", "--results", kResults,
-                   "--cache", kCache}},
+      {"command",
+       {o.kreg, "run", "--plan", plan_file, "--shard", "$(JOB_COMPLETION_INDEX)", "--results", kResults, "--cache",
+        kCache}},
       // The Job controller sets this too; declared here so $(JOB_COMPLETION_INDEX) in the command is defined.
-      {"env", Json::array({Json{{"name", "JOB_COMPLETION_INDEX"},
-                                {"valueFrom", {{"fieldRef", {{"fieldPath", fmt::format("metadata.annotations['{}']",
-                                                                                       kIndexAnnotation)}}}}}}})},
+      {"env", Json::array({Json{
+                  {"name", "JOB_COMPLETION_INDEX"},
+                  {"valueFrom",
+                   {{"fieldRef", {{"fieldPath", fmt::format("metadata.annotations['{}']", kIndexAnnotation)}}}}}}})},
       {"resources", {{"requests", resources}, {"limits", resources}}},
       {"volumeMounts", common_mounts()}};
   container["volumeMounts"].push_back({{"name", "kernel-cache"}, {"mountPath", kCache}});
@@ -106,23 +112,23 @@ std::vector<Json> k8s_manifests(const Plan& plan, const K8sOptions& o) {
       {"name", "merge"},
       {"image", o.image},
       {"command", {o.kreg, "merge", std::string(kResults) + "/" + plan.id(), "--plan", plan_file}},
-      {"resources", {{"requests", {{"cpu", "1"}, {"memory", "512Mi"}}}, {"limits", {{"cpu", "1"}, {"memory", "512Mi"}}}}},
+      {"resources",
+       {{"requests", {{"cpu", "1"}, {"memory", "512Mi"}}}, {"limits", {{"cpu", "1"}, {"memory", "512Mi"}}}}},
       {"volumeMounts", common_mounts()}};
-  Json merge_job = {
-      {"apiVersion", "batch/v1"},
-      {"kind", "Job"},
-      {"metadata", metadata(name + "-merge", plan, "merge", o)},
-      {"spec",
-       {{"suspend", true},  // started by hand once the shards' Job is complete
-        {"completions", 1},
-        {"parallelism", 1},
-        {"backoffLimit", 0},
-        {"template",
-         {{"metadata", {{"labels", labels(plan, "merge")}}},
-          {"spec",
-           {{"restartPolicy", "Never"},
-            {"containers", Json::array({merge_container})},
-            {"volumes", common_volumes(config_map, o)}}}}}}}};
+  Json merge_job = {{"apiVersion", "batch/v1"},
+                    {"kind", "Job"},
+                    {"metadata", metadata(name + "-merge", plan, "merge", o)},
+                    {"spec",
+                     {{"suspend", true},  // started by hand once the shards' Job is complete
+                      {"completions", 1},
+                      {"parallelism", 1},
+                      {"backoffLimit", 0},
+                      {"template",
+                       {{"metadata", {{"labels", labels(plan, "merge")}}},
+                        {"spec",
+                         {{"restartPolicy", "Never"},
+                          {"containers", Json::array({merge_container})},
+                          {"volumes", common_volumes(config_map, o)}}}}}}}};
   return {config, shard_job, merge_job};
 }
 
@@ -138,7 +144,8 @@ std::string k8s_yaml(const Plan& plan, const K8sOptions& o) {
       "# Shard I writes {}/{}/shards/I/ on volume claim {}; the merge makes {}/{}/ one run\n"
       "# (kreg report / kreg compare). If a shard fails, unsuspend the merge all the same: it lists what is missing.\n",
       plan.id(), plan.json.value("suite", ""), plan.json["units"].size(), plan.shard_count(),
-      plan.json.value("accel", "auto"), ns, ns, name, ns, name, kResults, plan.id(), o.volume_claim, kResults, plan.id());
+      plan.json.value("accel", "auto"), ns, ns, name, ns, name, kResults, plan.id(), o.volume_claim, kResults,
+      plan.id());
   for (const auto& d : docs) out += "---\n" + to_yaml(d);
   return out;
 }

@@ -20,11 +20,11 @@ namespace kreg {
 
 struct K8sOptions {
   std::string plan;
-  std::string volume_claim;          // PVC for the results (ReadWriteMany when pods land on several nodes)
+  std::string volume_claim;           // PVC for the results (ReadWriteMany when pods land on several nodes)
   std::string image = "kreg:latest";  // holds the kreg build tree and QEMU
-  std::string kreg = "kreg";         // kreg in the image
-  std::string name_space;            // "" = kubectl's current namespace
-  std::string out;                   // "" = stdout
+  std::string kreg = "kreg";          // kreg in the image
+  std::string name_space;             // "" = kubectl's current namespace
+  std::string out;                    // "" = stdout
 };
 
 // The manifests, in order: ConfigMap, the shards' Job, the merge Job.

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "vm/common/error.hpp"
 #include "harness/store/result_store.hpp"
+#include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
 
 namespace fs = std::filesystem;
@@ -86,7 +86,8 @@ int submit_slurm_command(const SlurmOptions& o) {
   if (ec) throw KregError("cannot create " + dir + "/slurm: " + ec.message());
   // The plan beside its results, so the run directory says what it ran.
   const std::string plan_copy = dir + "/plan.json";
-  if (!fs::exists(plan_copy)) write_file_atomically(plan_copy, plan.json.dump(2) + "\n");
+  if (!fs::exists(plan_copy))
+    write_file_atomically(plan_copy, plan.json.dump(2) + "\n");
   else if (load_plan(plan_copy).sha256 != plan.sha256)
     throw KregError(plan_copy + " holds another plan with id " + plan.id() + "; pass another --results");
 
@@ -118,14 +119,19 @@ int submit_slurm_command(const SlurmOptions& o) {
   merge_argv[2] = "--dependency=afterany:" + array_id;
   CapturedRun merge = run_captured(merge_argv);
   if (merge.exit_code != 0)
-    throw KregError("shards submitted as job array " + array_id + ", but sbatch " + merge_script +
-                    " failed: " + merge.err.substr(0, merge.err.find('\n')) + " (merge by hand: kreg merge " + dir + ")");
+    throw KregError("shards submitted as job array " + array_id + ", but sbatch " + merge_script + " failed: " +
+                    merge.err.substr(0, merge.err.find('\n')) + " (merge by hand: kreg merge " + dir + ")");
   const std::string merge_id = parse_sbatch_job_id(merge.out);
-  write_file_atomically(dir + "/slurm/submitted.json",
-                        nlohmann::json{{"plan_id", plan.id()}, {"plan_sha256", plan.sha256}, {"array_job", array_id},
-                                       {"merge_job", merge_id}, {"shards", plan.shard_count()},
-                                       {"at", make_run_id("submit")}}.dump(2) + "\n");
-  std::fprintf(stderr, "kreg: plan %s: job array %s (tasks 0-%d, one shard each), merge job %s after it; results in %s\n",
+  write_file_atomically(dir + "/slurm/submitted.json", nlohmann::json{{"plan_id", plan.id()},
+                                                                      {"plan_sha256", plan.sha256},
+                                                                      {"array_job", array_id},
+                                                                      {"merge_job", merge_id},
+                                                                      {"shards", plan.shard_count()},
+                                                                      {"at", make_run_id("submit")}}
+                                                               .dump(2) +
+                                                           "\n");
+  std::fprintf(stderr,
+               "kreg: plan %s: job array %s (tasks 0-%d, one shard each), merge job %s after it; results in %s\n",
                plan.id().c_str(), array_id.c_str(), plan.shard_count() - 1, merge_id.c_str(), dir.c_str());
   std::printf("%s %s\n", array_id.c_str(), merge_id.c_str());
   return 0;

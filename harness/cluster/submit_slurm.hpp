@@ -20,14 +20,14 @@ struct SlurmOptions {
   std::string plan;
   std::string results_root = "results";
   std::string partition;
-  std::string cache_dir;               // passed to the shards (default: theirs)
-  std::string kreg;                    // "" = this kreg binary
+  std::string cache_dir;  // passed to the shards (default: theirs)
+  std::string kreg;       // "" = this kreg binary
   std::string sbatch = "sbatch";
-  bool dry_run = false;                // write the scripts, print the commands, submit nothing
+  bool dry_run = false;  // write the scripts, print the commands, submit nothing
 };
 
 struct SlurmScripts {
-  std::string shards, merge;           // script texts
+  std::string shards, merge;  // script texts
 };
 
 // The two batch scripts for `plan`, whose copy lies at `plan_file`, with

@@ -10,9 +10,7 @@ using Json = nlohmann::ordered_json;
 
 bool plain_safe(const std::string& s);
 
-std::string key_text(const std::string& key) {
-  return plain_safe(key) ? key : Json(key).dump();
-}
+std::string key_text(const std::string& key) { return plain_safe(key) ? key : Json(key).dump(); }
 
 bool block_literal(const std::string& s) {
   if (s.find('\n') == std::string::npos || s.front() == ' ' || s.front() == '\n') return false;
@@ -32,11 +30,16 @@ bool plain_safe(const std::string& s) {
 
 // A scalar (or empty collection) on the current line; false for non-empty collections.
 bool inline_value(const Json& v, std::string& out) {
-  if (v.is_object() && v.empty()) out = "{}";
-  else if (v.is_array() && v.empty()) out = "[]";
-  else if (v.is_structured()) return false;
-  else if (v.is_string() && plain_safe(v.get<std::string>())) out = v.get<std::string>();
-  else out = v.dump();
+  if (v.is_object() && v.empty())
+    out = "{}";
+  else if (v.is_array() && v.empty())
+    out = "[]";
+  else if (v.is_structured())
+    return false;
+  else if (v.is_string() && plain_safe(v.get<std::string>()))
+    out = v.get<std::string>();
+  else
+    out = v.dump();
   return true;
 }
 

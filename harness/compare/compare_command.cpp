@@ -13,8 +13,8 @@
 
 #include "harness/compare/compare_output.hpp"
 #include "harness/compare/compare_parts.hpp"
-#include "vm/common/error.hpp"
 #include "harness/store/result_store.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 
@@ -28,10 +28,14 @@ double CompareSettings::threshold_for_metric(const std::string& metric) const {
 
 const char* verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::Ok: return "ok";
-    case Verdict::Improved: return "improved";
-    case Verdict::Regression: return "REGRESSION";
-    case Verdict::NotCompared: return "not compared";
+    case Verdict::Ok:
+      return "ok";
+    case Verdict::Improved:
+      return "improved";
+    case Verdict::Regression:
+      return "REGRESSION";
+    case Verdict::NotCompared:
+      return "not compared";
   }
   return "?";
 }
@@ -54,13 +58,14 @@ std::string accelerator_of(const json& r) {
 std::string describe(const CompareSide& side) {
   std::set<std::string> accels;
   for (const auto& r : side.records) accels.insert(accelerator_of(r.record));
-  std::string what = side.single_record ? side.records.front().path
-                                        : (side.run_id.empty() ? side.run_dir : side.run_id);
+  std::string what =
+      side.single_record ? side.records.front().path : (side.run_id.empty() ? side.run_dir : side.run_id);
   if (side.single_record) {
     return fmt::format("{} ({}, {})", what, side.records.front().kernel,
                        compare_detail::join({accels.begin(), accels.end()}, "/"));
   }
-  return fmt::format("{} [{}] ({})", what, compare_detail::join(side.kernels()), compare_detail::join({accels.begin(), accels.end()}, "/"));
+  return fmt::format("{} [{}] ({})", what, compare_detail::join(side.kernels()),
+                     compare_detail::join({accels.begin(), accels.end()}, "/"));
 }
 
 }  // namespace
@@ -83,7 +88,8 @@ std::string CompareResult::nothing_compared_reason() const {
   for (const auto& [why, n] : reasons) ranked.emplace_back(-n, why);
   std::sort(ranked.begin(), ranked.end());
   std::vector<std::string> parts;
-  for (size_t i = 0; i < ranked.size() && i < 3; ++i) parts.push_back(fmt::format("{} x {}", -ranked[i].first, ranked[i].second));
+  for (size_t i = 0; i < ranked.size() && i < 3; ++i)
+    parts.push_back(fmt::format("{} x {}", -ranked[i].first, ranked[i].second));
   if (ranked.size() > 3) parts.push_back("...");
   return fmt::format("no metric could be compared ({} metrics: {})", metrics.size(), compare_detail::join(parts, "; "));
 }
@@ -106,14 +112,17 @@ CompareResult compare_sides(const CompareSide& base, const CompareSide& cand, co
     for (const auto& k : kb)
       if (std::find(kn.begin(), kn.end(), k) != kn.end()) kernel_pairs.emplace_back(k, k);
     if (kernel_pairs.empty())
-      throw KregError(fmt::format("the baseline holds kernel(s) {} and the new side {}: none in both; pick one on each "
-                                  "side with RUN_DIR:KERNEL",
-                                  compare_detail::join(kb), compare_detail::join(kn)));
+      throw KregError(
+          fmt::format("the baseline holds kernel(s) {} and the new side {}: none in both; pick one on each "
+                      "side with RUN_DIR:KERNEL",
+                      compare_detail::join(kb), compare_detail::join(kn)));
     result.multi_kernel = true;
     for (const auto& k : kb)
-      if (std::find(kn.begin(), kn.end(), k) == kn.end()) result.notes.push_back("kernel " + k + " is only in the baseline");
+      if (std::find(kn.begin(), kn.end(), k) == kn.end())
+        result.notes.push_back("kernel " + k + " is only in the baseline");
     for (const auto& k : kn)
-      if (std::find(kb.begin(), kb.end(), k) == kb.end()) result.notes.push_back("kernel " + k + " is only in the new run");
+      if (std::find(kb.begin(), kb.end(), k) == kb.end())
+        result.notes.push_back("kernel " + k + " is only in the new run");
   }
 
   struct Pair {
@@ -138,8 +147,10 @@ CompareResult compare_sides(const CompareSide& base, const CompareSide& cand, co
     }
     for (const auto& [key, r] : mb) {
       auto it = mn.find(key);
-      if (it == mn.end()) only_base.push_back(r);
-      else pairs.push_back({r, it->second});
+      if (it == mn.end())
+        only_base.push_back(r);
+      else
+        pairs.push_back({r, it->second});
     }
     for (const auto& [key, r] : mn)
       if (!mb.count(key)) only_new.push_back(r);
@@ -153,13 +164,15 @@ CompareResult compare_sides(const CompareSide& base, const CompareSide& cand, co
   }
   for (const auto& [ab, an] : mismatches) {
     if (!allow_accelerator_mismatch)
-      throw KregError(fmt::format("refusing to compare: the baseline ran under {} and the new side under {}; timings "
-                                  "under different accelerators are not comparable (--allow-accelerator-mismatch "
-                                  "compares anyway)",
-                                  ab, an));
-    result.notes.push_back(fmt::format("accelerators differ ({} baseline, {} new): compared anyway as asked with "
-                                       "--allow-accelerator-mismatch; latency differences may be the accelerator's",
-                                       ab, an));
+      throw KregError(
+          fmt::format("refusing to compare: the baseline ran under {} and the new side under {}; timings "
+                      "under different accelerators are not comparable (--allow-accelerator-mismatch "
+                      "compares anyway)",
+                      ab, an));
+    result.notes.push_back(
+        fmt::format("accelerators differ ({} baseline, {} new): compared anyway as asked with "
+                    "--allow-accelerator-mismatch; latency differences may be the accelerator's",
+                    ab, an));
   }
   std::set<std::string> vcpu_notes;
   for (const auto& p : pairs) {
@@ -246,7 +259,8 @@ int compare_command(const CompareOptions& options) {
   CompareSide cand = load_compare_side(options.candidate);
   CompareResult result = compare_sides(base, cand, settings, options.allow_accelerator_mismatch);
   for (const auto& [name, pct] : settings.threshold_for) {
-    bool known = std::any_of(result.metrics.begin(), result.metrics.end(), [&](const auto& m) { return m.metric == name; });
+    bool known =
+        std::any_of(result.metrics.begin(), result.metrics.end(), [&](const auto& m) { return m.metric == name; });
     if (!known) throw KregError("--threshold-for names '" + name + "', which is no metric of these records");
   }
 

@@ -88,10 +88,10 @@ struct SlopeComparison {
   bool compared = false;
   std::string why_not;  // when not compared
   stats::LinearFit base, cand;
-  double x_lo = 0, x_hi = 0;     // the shared range of objects created
-  double base_level = 0;         // BASELINE's fitted latency at x_hi
-  double extra = 0;              // (slope difference) * (x_hi - x_lo), positive = worse
-  double slope_change_pct = 0;   // slope difference relative to |BASELINE slope|, positive = worse
+  double x_lo = 0, x_hi = 0;    // the shared range of objects created
+  double base_level = 0;        // BASELINE's fitted latency at x_hi
+  double extra = 0;             // (slope difference) * (x_hi - x_lo), positive = worse
+  double slope_change_pct = 0;  // slope difference relative to |BASELINE slope|, positive = worse
   bool significant = false, practical = false, regressed = false, improved = false;
 };
 
@@ -100,8 +100,8 @@ const char* verdict_name(Verdict v);
 
 struct MetricComparison {
   std::string kernel_base, kernel_new;
-  std::string job;     // job id, with "(v2)" / "#r2" where the id does not say it
-  std::string job_new; // the new side's job when two record files of different jobs are compared
+  std::string job;      // job id, with "(v2)" / "#r2" where the id does not say it
+  std::string job_new;  // the new side's job when two record files of different jobs are compared
   std::string metric;
   std::string unit = "ns", worse = "higher";
   double threshold_pct = 10;
@@ -122,7 +122,7 @@ struct CompareResult {
   std::vector<MetricComparison> metrics;
 
   int count(Verdict v) const;
-  int exit_code() const;               // 1 regression, 0 compared without one, 2 nothing compared
+  int exit_code() const;                        // 1 regression, 0 compared without one, 2 nothing compared
   std::string nothing_compared_reason() const;  // one line, for exit 2
 };
 

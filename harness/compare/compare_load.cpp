@@ -13,8 +13,8 @@
 namespace kreg {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using compare_detail::join;
+using nlohmann::json;
 
 // --- loading ------------------------------------------------------------------
 
@@ -58,7 +58,6 @@ bool kernel_matches(const std::string& label, const std::string& selector) {
   return !std::isdigit(static_cast<unsigned char>(label[selector.size()])) ||
          !std::isdigit(static_cast<unsigned char>(selector.back()));
 }
-
 
 }  // namespace
 

@@ -17,9 +17,9 @@
 namespace kreg {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using compare_detail::job_display;
 using compare_detail::join;
+using nlohmann::json;
 
 // --- one metric ---------------------------------------------------------------
 
@@ -74,7 +74,8 @@ std::map<std::string, Dist> point_dists(const json& point) {
       double scale = time_unit_ns(bm.value("time_unit", "ns"));
       double value = bm["real_time"].get<double>() * scale;
       std::string type = bm.value("run_type", "");
-      if (type == "aggregate" && bm.value("aggregate_name", "") == "stddev" && !it->second.sd) it->second.sd = value;
+      if (type == "aggregate" && bm.value("aggregate_name", "") == "stddev" && !it->second.sd)
+        it->second.sd = value;
       else if (type == "iteration" && !bm.value("error_occurred", false) && !raw_from_metrics.count(it->first))
         it->second.raw.push_back(value);
     }
@@ -126,8 +127,8 @@ PointComparison compare_point(const Dist& b, const Dist& n, double sign, double 
   } else if (b.samples < s.min_samples || n.samples < s.min_samples) {
     p.untested = fmt::format("too few samples ({:g} vs {:g}, need {})", b.samples, n.samples, s.min_samples);
   } else if (b.sd && n.sd) {
-    stats::WelchResult w = stats::welch_test(stats::Summary{b.mean, *b.sd, b.samples},
-                                             stats::Summary{n.mean, *n.sd, n.samples});
+    stats::WelchResult w =
+        stats::welch_test(stats::Summary{b.mean, *b.sd, b.samples}, stats::Summary{n.mean, *n.sd, n.samples});
     if (w.valid) {
       p.test = "welch";
       p.p_worse = sign > 0 ? w.p_greater : w.p_less;
@@ -173,8 +174,8 @@ SlopeComparison compare_slopes(const std::vector<Dist>& b, const std::vector<Dis
   c.base = fit(b);
   c.cand = fit(n);
   if (!c.base.has_ci || !c.cand.has_ci) {
-    c.why_not = fmt::format("too few points in the shared range for a slope interval ({} vs {}, need 3)", c.base.n,
-                            c.cand.n);
+    c.why_not =
+        fmt::format("too few points in the shared range for a slope interval ({} vs {}, need 3)", c.base.n, c.cand.n);
     return c;
   }
   c.compared = true;
@@ -186,7 +187,10 @@ SlopeComparison compare_slopes(const std::vector<Dist>& b, const std::vector<Dis
     for (const Dist& d : b)
       if (d.x >= c.x_lo && d.x <= c.x_hi) c.base_level = std::max(c.base_level, d.median);
   }
-  c.slope_change_pct = c.base.slope != 0 ? diff / std::fabs(c.base.slope) * 100 : (diff > 0 ? INFINITY : diff < 0 ? -INFINITY : 0);
+  c.slope_change_pct = c.base.slope != 0 ? diff / std::fabs(c.base.slope) * 100
+                                         : (diff > 0   ? INFINITY
+                                            : diff < 0 ? -INFINITY
+                                                       : 0);
   double t = thr / 100;
   c.significant = sign > 0 ? c.cand.slope_lo > c.base.slope_hi : c.cand.slope_hi < c.base.slope_lo;
   c.practical = diff > t * std::fabs(c.base.slope) && c.extra > t * std::fabs(c.base_level);
@@ -195,7 +199,6 @@ SlopeComparison compare_slopes(const std::vector<Dist>& b, const std::vector<Dis
   c.improved = better && -diff > t * std::fabs(c.base.slope) && -c.extra > t * std::fabs(c.base_level);
   return c;
 }
-
 
 std::string unusable_reason(const json& r) {
   std::string status = r.value("status", "?");
@@ -261,8 +264,10 @@ std::vector<MetricComparison> compare_records(const json& base, const json& cand
       PointComparison p = compare_point(db, *hit, sign, m.threshold_pct, s);
       if (!p.test.empty()) {
         ++m.points_tested;
-        if (m.test.empty() || m.test == p.test) m.test = p.test;
-        else m.test = "mixed";
+        if (m.test.empty() || m.test == p.test)
+          m.test = p.test;
+        else
+          m.test = "mixed";
       }
       m.points_regressed += p.regressed;
       m.points_improved += p.improved;

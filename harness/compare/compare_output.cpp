@@ -40,7 +40,8 @@ const PointComparison* worst_point(const MetricComparison& m) {
   const PointComparison* worst = nullptr;
   for (const auto& p : m.points) {
     if (p.test.empty()) continue;
-    if (!worst || p.regressed > worst->regressed || (p.regressed == worst->regressed && p.change_pct > worst->change_pct))
+    if (!worst || p.regressed > worst->regressed ||
+        (p.regressed == worst->regressed && p.change_pct > worst->change_pct))
       worst = &p;
   }
   if (!worst && !m.points.empty()) worst = &m.points.back();
@@ -75,7 +76,8 @@ std::string point_cell(const MetricComparison& m) {
 std::string verdict_cell(const MetricComparison& m) {
   std::string v = verdict_name(m.verdict);
   if (m.verdict == Verdict::Ok || m.reason.empty()) return v;
-  return v + (m.verdict == Verdict::NotCompared ? ": " : " (") + m.reason + (m.verdict == Verdict::NotCompared ? "" : ")");
+  return v + (m.verdict == Verdict::NotCompared ? ": " : " (") + m.reason +
+         (m.verdict == Verdict::NotCompared ? "" : ")");
 }
 
 std::string job_cell(const MetricComparison& m) { return m.job_new.empty() ? m.job : m.job + " vs " + m.job_new; }
@@ -92,8 +94,9 @@ std::string tests_used(const CompareResult& r) {
   std::vector<std::string> parts;
   if (tests.count("mann-whitney")) parts.push_back("Mann-Whitney U on the raw per-repetition samples");
   if (tests.count("welch"))
-    parts.push_back("Welch's t from mean, standard deviation and n (the records keep no raw samples, only Google "
-                    "Benchmark's aggregates)");
+    parts.push_back(
+        "Welch's t from mean, standard deviation and n (the records keep no raw samples, only Google "
+        "Benchmark's aggregates)");
   if (parts.empty()) return "no distribution test could run";
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
@@ -117,14 +120,26 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          out += ' ';
+        else
+          out += c;
     }
   }
   return out;
@@ -133,8 +148,10 @@ std::string xml_escape(const std::string& s) {
 std::string md_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else
+      out += c;
   }
   return out;
 }
@@ -143,26 +160,29 @@ std::string md_escape(const std::string& s) {
 std::string detail_text(const MetricComparison& m) {
   std::string out;
   if (m.slope.compared) {
-    out += fmt::format("slope over {}..{} objects: baseline {}/obj, new {}/obj ({}); predicted "
-                       "extra {} at {} vs baseline {} there ({}); intervals {}\n",
-                       count(m.slope.x_lo), count(m.slope.x_hi), slope_ci(m.slope.base, m.unit),
-                       slope_ci(m.slope.cand, m.unit), slope_change(m.slope),
-                       format_quantity(m.slope.extra, m.unit), count(m.slope.x_hi),
-                       format_quantity(m.slope.base_level, m.unit),
-                       pct(m.slope.base_level != 0 ? m.slope.extra / std::fabs(m.slope.base_level) * 100 : 0),
-                       m.slope.significant ? "do not overlap" : "overlap");
+    out += fmt::format(
+        "slope over {}..{} objects: baseline {}/obj, new {}/obj ({}); predicted "
+        "extra {} at {} vs baseline {} there ({}); intervals {}\n",
+        count(m.slope.x_lo), count(m.slope.x_hi), slope_ci(m.slope.base, m.unit), slope_ci(m.slope.cand, m.unit),
+        slope_change(m.slope), format_quantity(m.slope.extra, m.unit), count(m.slope.x_hi),
+        format_quantity(m.slope.base_level, m.unit),
+        pct(m.slope.base_level != 0 ? m.slope.extra / std::fabs(m.slope.base_level) * 100 : 0),
+        m.slope.significant ? "do not overlap" : "overlap");
   } else {
     out += "slope: not compared (" + m.slope.why_not + ")\n";
   }
   for (const auto& p : m.points) {
     out += fmt::format("point {}: median {} -> {} ({}), baseline p90 {}, ", count(p.target),
-                       format_quantity(p.base_median, m.unit), format_quantity(p.new_median, m.unit),
-                       pct(p.change_pct), format_quantity(p.base_p90, m.unit));
-    if (p.test.empty()) out += "untested: " + p.untested;
+                       format_quantity(p.base_median, m.unit), format_quantity(p.new_median, m.unit), pct(p.change_pct),
+                       format_quantity(p.base_p90, m.unit));
+    if (p.test.empty())
+      out += "untested: " + p.untested;
     else
       out += fmt::format("{} p={} ({} samples vs {}), {}{}", p.test, pvalue(p.p_worse), count(p.base_samples),
                          count(p.new_samples), p.non_overlap ? "no overlap" : "overlap",
-                         p.regressed ? ": REGRESSED" : p.improved ? ": improved" : "");
+                         p.regressed  ? ": REGRESSED"
+                         : p.improved ? ": improved"
+                                      : "");
     out += "\n";
   }
   return out;
@@ -197,7 +217,8 @@ std::string render_compare_table(const CompareResult& r) {
     row.push_back(job_cell(m));
     row.push_back(same > 1 ? fmt::format("({} metrics)", same) : m.metric);
     i += same - 1;
-    row.push_back(m.slope.compared ? slope_cell(m.slope.base, m.unit) + " -> " + slope_cell(m.slope.cand, m.unit) : "-");
+    row.push_back(m.slope.compared ? slope_cell(m.slope.base, m.unit) + " -> " + slope_cell(m.slope.cand, m.unit)
+                                   : "-");
     row.push_back(m.verdict == Verdict::NotCompared ? "-" : point_cell(m));
     row.push_back(verdict_cell(m));
     rows.push_back(row);
@@ -206,7 +227,8 @@ std::string render_compare_table(const CompareResult& r) {
   out += "\n" + summary_line(r) + "\n";
   for (const auto& m : r.metrics)
     if (m.verdict == Verdict::Regression) {
-      out += "\nREGRESSION " + (r.multi_kernel ? kernel_cell(m) + " " : std::string()) + job_cell(m) + " " + m.metric + "\n";
+      out += "\nREGRESSION " + (r.multi_kernel ? kernel_cell(m) + " " : std::string()) + job_cell(m) + " " + m.metric +
+             "\n";
       std::string detail = detail_text(m);
       for (size_t at = 0; at < detail.size();) {
         size_t nl = detail.find('\n', at);
@@ -226,8 +248,9 @@ std::string render_compare_markdown(const CompareResult& r) {
   for (const auto& note : r.notes) out += "- Note: " + md_escape(note) + "\n";
   out += "\n**" + summary_line(r) + "**\n\n";
   out += r.multi_kernel ? "| Kernel | " : "| ";
-  out += "Job | Metric | Baseline slope /obj [CI] | New slope /obj [CI] | Extra at max count | Worst point (median) | "
-         "Verdict |\n";
+  out +=
+      "Job | Metric | Baseline slope /obj [CI] | New slope /obj [CI] | Extra at max count | Worst point (median) | "
+      "Verdict |\n";
   out += r.multi_kernel ? "|---|" : "|";
   out += "---|---|---|---|---|---|---|\n";
   for (const auto& m : r.metrics) {
@@ -255,19 +278,23 @@ std::string render_compare_markdown(const CompareResult& r) {
     out += "\n### " + md_escape((r.multi_kernel ? kernel_cell(m) + " " : std::string()) + job_cell(m)) + " `" +
            m.metric + "`\n\n";
     if (m.slope.compared)
-      out += fmt::format("Slope over {}..{} objects: baseline {}, new {} per object ({}); "
-                         "intervals {}.\n\n",
-                         count(m.slope.x_lo), count(m.slope.x_hi), slope_ci(m.slope.base, m.unit),
-                         slope_ci(m.slope.cand, m.unit), slope_change(m.slope),
-                         m.slope.significant ? "do not overlap" : "overlap");
-    out += "| Objects | Baseline median | Baseline p90 | New median | New p90 | Change | Test | p | Non-overlap | "
-           "Point |\n|---|---|---|---|---|---|---|---|---|---|\n";
+      out += fmt::format(
+          "Slope over {}..{} objects: baseline {}, new {} per object ({}); "
+          "intervals {}.\n\n",
+          count(m.slope.x_lo), count(m.slope.x_hi), slope_ci(m.slope.base, m.unit), slope_ci(m.slope.cand, m.unit),
+          slope_change(m.slope), m.slope.significant ? "do not overlap" : "overlap");
+    out +=
+        "| Objects | Baseline median | Baseline p90 | New median | New p90 | Change | Test | p | Non-overlap | "
+        "Point |\n|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& p : m.points)
       out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", count(p.target),
                          format_quantity(p.base_median, m.unit), format_quantity(p.base_p90, m.unit),
                          format_quantity(p.new_median, m.unit), format_quantity(p.new_p90, m.unit), pct(p.change_pct),
                          p.test.empty() ? "-" : p.test, p.test.empty() ? md_escape(p.untested) : pvalue(p.p_worse),
-                         p.non_overlap ? "yes" : "no", p.regressed ? "**regressed**" : p.improved ? "improved" : "ok");
+                         p.non_overlap ? "yes" : "no",
+                         p.regressed  ? "**regressed**"
+                         : p.improved ? "improved"
+                                      : "ok");
   }
   out += fmt::format(
       "\n## How the verdict is reached\n\n"

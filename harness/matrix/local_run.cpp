@@ -14,9 +14,9 @@
 #include <fstream>
 
 #include "bench/job_runner.hpp"
-#include "vm/common/error.hpp"
 #include "scenarios/kernel_files.hpp"
 #include "scenarios/memcg_counts.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 
@@ -121,7 +121,8 @@ nlohmann::json run_jobs_locally(const nlohmann::json& jobs, nlohmann::json& part
   std::string tmpl_text = "/tmp/kreg-local-" + std::to_string(getpid()) + "-XXXXXX";
   std::vector<char> tmpl(tmpl_text.begin(), tmpl_text.end());
   tmpl.push_back('\0');
-  if (!mkdtemp(tmpl.data())) throw KregError(std::string("cannot create a scratch directory in /tmp: ") + std::strerror(errno));
+  if (!mkdtemp(tmpl.data()))
+    throw KregError(std::string("cannot create a scratch directory in /tmp: ") + std::strerror(errno));
   env.context.scratch_dir = tmpl.data();
   fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
   env.statbench = (bin / "kreg-statbench").string();
@@ -131,7 +132,7 @@ nlohmann::json run_jobs_locally(const nlohmann::json& jobs, nlohmann::json& part
 
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw KregError(std::string("pipe: ") + std::strerror(errno));
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);

@@ -13,14 +13,14 @@
 namespace kreg {
 
 struct MatrixUnit {
-  std::string unit_id;        // "<kernel>/<job_id>[#r<n>]", unique in the run
-  size_t kernel_index = 0;    // into the suite's kernels
-  std::string kernel_label;   // release, e.g. 6.1.0-56-cloud-amd64
-  std::string cgroup_mode;    // v1/v2 for cgroup jobs, "" otherwise
+  std::string unit_id;       // "<kernel>/<job_id>[#r<n>]", unique in the run
+  size_t kernel_index = 0;   // into the suite's kernels
+  std::string kernel_label;  // release, e.g. 6.1.0-56-cloud-amd64
+  std::string cgroup_mode;   // v1/v2 for cgroup jobs, "" otherwise
   int repetition = 1;
-  nlohmann::json job;         // as the guest reads it; job_id carries the mode
-  std::string record_path;    // relative to the run dir: jobs/<kernel>/<file>.json
-  std::string vm_name;        // relative to the run dir's vm/: console, serial logs
+  nlohmann::json job;       // as the guest reads it; job_id carries the mode
+  std::string record_path;  // relative to the run dir: jobs/<kernel>/<file>.json
+  std::string vm_name;      // relative to the run dir's vm/: console, serial logs
 };
 
 // Units ordered job-major, kernel-minor: a run stopped half-way still has

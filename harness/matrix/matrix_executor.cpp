@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <thread>
 
-#include "vm/common/error.hpp"
 #include "harness/matrix/matrix.hpp"
 #include "harness/matrix/matrix_scheduler.hpp"
-#include "harness/term/progress.hpp"
 #include "harness/matrix/vm_sizing.hpp"
+#include "harness/term/progress.hpp"
+#include "vm/common/error.hpp"
 
 namespace fs = std::filesystem;
 
@@ -26,8 +26,9 @@ void remember_guest_features(const KernelImage& k, const nlohmann::json& feature
   fs::path dir = fs::path(k.vmlinuz).parent_path();
   if (features.is_null() || !fs::exists(dir / "kernel.json")) return;
   try {
-    write_file_atomically((dir / "guest_features.json").string(),
-                          nlohmann::json{{"release", guest.value("release", "")}, {"features", features}}.dump(2) + "\n");
+    write_file_atomically(
+        (dir / "guest_features.json").string(),
+        nlohmann::json{{"release", guest.value("release", "")}, {"features", features}}.dump(2) + "\n");
   } catch (const KregError&) {
     // A read-only cache only loses the convenience copy; records keep the probe.
   }
@@ -55,10 +56,14 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
   std::vector<size_t> todo;
   for (size_t i = 0; i < units.size(); ++i) {
     bool kept = state.store->has_record(units[i].record_path);
-    run["units"].push_back({{"unit_id", units[i].unit_id}, {"kernel", units[i].kernel_label},
-                            {"job_id", units[i].job["job_id"]}, {"cgroup_mode", units[i].cgroup_mode},
-                            {"repetition", units[i].repetition}, {"record", units[i].record_path},
-                            {"vm_dir", "vm/" + units[i].vm_name}, {"status", kept ? "kept" : "pending"}});
+    run["units"].push_back({{"unit_id", units[i].unit_id},
+                            {"kernel", units[i].kernel_label},
+                            {"job_id", units[i].job["job_id"]},
+                            {"cgroup_mode", units[i].cgroup_mode},
+                            {"repetition", units[i].repetition},
+                            {"record", units[i].record_path},
+                            {"vm_dir", "vm/" + units[i].vm_name},
+                            {"status", kept ? "kept" : "pending"}});
     if (!kept) todo.push_back(i);
   }
   SchedulerLimits limits{parallel_override > 0 ? parallel_override : suite.vm.parallel,
@@ -67,9 +72,10 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
   run["parallel"] = parallel;
   run["status"] = "running";
   state.save();
-  progress.note(fmt::format("kreg: {} units ({} kernels x jobs x cgroup modes), {} to run, up to {} VMs at once "
-                            "({} vCPU each, {} host CPUs)",
-                            units.size(), kernels.size(), todo.size(), parallel, suite.vm.vcpus, limits.host_cpus));
+  progress.note(
+      fmt::format("kreg: {} units ({} kernels x jobs x cgroup modes), {} to run, up to {} VMs at once "
+                  "({} vCPU each, {} host CPUs)",
+                  units.size(), kernels.size(), todo.size(), parallel, suite.vm.vcpus, limits.host_cpus));
 
   std::vector<double> fraction(units.size(), 0.0);
   size_t finished = 0;
@@ -95,10 +101,13 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
         out = run_unit(u, kernel, env, [&](const UnitProgress& p) {
           std::lock_guard<std::mutex> lock(state.mutex);
           fraction[i] = p.fraction;
-          std::string line = fmt::format("job {}/{} {} on {}: {} {}", n + 1, todo.size(), u.job["job_id"].get<std::string>(),
-                                         u.kernel_label, p.line, progress.eta(overall()));
-          if (p.point_done) progress.note(line);
-          else progress.status(line);
+          std::string line =
+              fmt::format("job {}/{} {} on {}: {} {}", n + 1, todo.size(), u.job["job_id"].get<std::string>(),
+                          u.kernel_label, p.line, progress.eta(overall()));
+          if (p.point_done)
+            progress.note(line);
+          else
+            progress.status(line);
         });
       } catch (const std::exception& e) {  // a host-side fault in one unit must not end the matrix
         out.end = "host-error";
@@ -108,8 +117,12 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
       ++finished;
       fraction[i] = 0;
       nlohmann::json& entry = run["units"][i];
-      entry.update({{"status", out.status}, {"end", out.end}, {"reason", out.reason}, {"wall_s", out.wall_s},
-                    {"boot_to_hello_s", out.boot_to_hello_s}, {"memory_mib", out.memory_mib}});
+      entry.update({{"status", out.status},
+                    {"end", out.end},
+                    {"reason", out.reason},
+                    {"wall_s", out.wall_s},
+                    {"boot_to_hello_s", out.boot_to_hello_s},
+                    {"memory_mib", out.memory_mib}});
       if (!out.features.is_null()) entry["features"] = out.features;
       if (!out.features.is_null() && !probed[u.kernel_index]) {
         probed[u.kernel_index] = true;
@@ -117,16 +130,18 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
       }
       if (out.status == "failed") {
         ++failed;
-        run["failures"].push_back({{"vm", u.unit_id}, {"end", out.end}, {"reason", out.reason},
-                                   {"console_tail", out.console_tail}, {"vm_dir", "vm/" + u.vm_name}});
+        run["failures"].push_back({{"vm", u.unit_id},
+                                   {"end", out.end},
+                                   {"reason", out.reason},
+                                   {"console_tail", out.console_tail},
+                                   {"vm_dir", "vm/" + u.vm_name}});
       }
       stopped += out.status == "stopped";
       state.save();
-      progress.note(fmt::format("kreg: job {}/{} {} {} in {:.0f} s{}", n + 1, todo.size(), u.unit_id, out.status,
-                                out.wall_s, out.status == "ok" ? " -> " + state.store->dir() + "/" + u.record_path
-                                                               : ": " + out.reason));
-      if (out.status == "failed" && !out.console_tail.empty())
-        std::fprintf(stderr, "%s", out.console_tail.c_str());
+      progress.note(
+          fmt::format("kreg: job {}/{} {} {} in {:.0f} s{}", n + 1, todo.size(), u.unit_id, out.status, out.wall_s,
+                      out.status == "ok" ? " -> " + state.store->dir() + "/" + u.record_path : ": " + out.reason));
+      if (out.status == "failed" && !out.console_tail.empty()) std::fprintf(stderr, "%s", out.console_tail.c_str());
     };
     tasks.push_back(std::move(task));
   }
@@ -144,8 +159,9 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
   run["wall_s"] = run.value("wall_s", 0.0) + wall;
   run["status"] = g_stop.load() ? "stopped" : failed > 0 ? "failed" : "ok";
   state.save();
-  progress.note(fmt::format("kreg: {} of {} units run in {:.0f} s: {} failed, {} stopped, {} not started; records in {}",
-                            finished, todo.size(), wall, failed, stopped, not_started, state.store->dir()));
+  progress.note(
+      fmt::format("kreg: {} of {} units run in {:.0f} s: {} failed, {} stopped, {} not started; records in {}",
+                  finished, todo.size(), wall, failed, stopped, not_started, state.store->dir()));
   if (g_stop.load()) {
     if (run.contains("shard"))  // a shard resumes by running it again
       progress.note(fmt::format("kreg: stopped; finish with: kreg run --plan {} --shard {} --results {}",

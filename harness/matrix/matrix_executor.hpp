@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "harness/store/result_store.hpp"
 #include "harness/matrix/suite.hpp"
 #include "harness/matrix/vm_unit_runner.hpp"
+#include "harness/store/result_store.hpp"
 #include "vm/kernels/kernel_fetch.hpp"
 
 namespace kreg {
@@ -44,7 +44,8 @@ class StopOnSignal {
   }
 
  private:
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 // The label a kernel's units and records go under: its release, else the image's file name.

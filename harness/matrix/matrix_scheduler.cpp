@@ -39,10 +39,9 @@ void run_scheduled(std::vector<SchedulerTask>& tasks, const SchedulerLimits& lim
     while (next < tasks.size() && !stop.load()) {
       const SchedulerTask& t = tasks[next];
       int parallel = effective_parallel(limits, t.vcpus);
-      bool fits = running.empty() ||
-                  (static_cast<int>(running.size()) < parallel &&
-                   (limits.parallel > 0 || used_cpus + t.vcpus <= limits.host_cpus) &&
-                   used_memory + t.memory_mib <= limits.host_memory_mib);
+      bool fits = running.empty() || (static_cast<int>(running.size()) < parallel &&
+                                      (limits.parallel > 0 || used_cpus + t.vcpus <= limits.host_cpus) &&
+                                      used_memory + t.memory_mib <= limits.host_memory_mib);
       if (!fits) break;
       on_start(next);
       auto finished = std::make_shared<std::atomic<bool>>(false);

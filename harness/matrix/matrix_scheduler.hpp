@@ -12,7 +12,7 @@
 namespace kreg {
 
 struct SchedulerLimits {
-  int parallel = 0;        // 0 = derived from CPUs and memory
+  int parallel = 0;  // 0 = derived from CPUs and memory
   int host_cpus = 1;
   int host_memory_mib = 1024;
 };

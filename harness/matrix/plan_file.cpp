@@ -10,10 +10,10 @@
 #include <map>
 #include <set>
 
-#include "vm/common/error.hpp"
 #include "harness/matrix/matrix.hpp"
 #include "harness/matrix/shard_plan.hpp"
 #include "harness/matrix/vm_sizing.hpp"
+#include "vm/common/error.hpp"
 
 namespace fs = std::filesystem;
 
@@ -72,9 +72,12 @@ nlohmann::json make_plan(const Suite& suite, const nlohmann::json& kernels, cons
   for (size_t s = 0; s < parts.size(); ++s)
     for (size_t i : parts[s]) shard_of[i] = static_cast<int>(s);
   for (size_t i = 0; i < units.size(); ++i)
-    unit_list.push_back({{"unit_id", units[i].unit_id}, {"kernel", units[i].kernel_label},
-                         {"record", units[i].record_path}, {"cost_s", std::round(costs[i].cost_s * 10) / 10},
-                         {"memory_mib", planned_memory_mib(units[i].job, suite.vm)}, {"shard", shard_of[i]}});
+    unit_list.push_back({{"unit_id", units[i].unit_id},
+                         {"kernel", units[i].kernel_label},
+                         {"record", units[i].record_path},
+                         {"cost_s", std::round(costs[i].cost_s * 10) / 10},
+                         {"memory_mib", planned_memory_mib(units[i].job, suite.vm)},
+                         {"shard", shard_of[i]}});
   for (size_t s = 0; s < parts.size(); ++s) {
     nlohmann::json ids = nlohmann::json::array();
     double cost = 0;
@@ -84,7 +87,9 @@ nlohmann::json make_plan(const Suite& suite, const nlohmann::json& kernels, cons
       cost += costs[i].cost_s;
       memory = std::max(memory, unit_list[i]["memory_mib"].get<int>());
     }
-    shard_list.push_back({{"index", s}, {"units", ids}, {"cost_s", std::round(cost * 10) / 10},
+    shard_list.push_back({{"index", s},
+                          {"units", ids},
+                          {"cost_s", std::round(cost * 10) / 10},
                           {"memory_mib", memory},
                           {"timeout_s", static_cast<double>(parts[s].size()) * (suite.vm.timeout_s + 60)}});
   }
@@ -128,7 +133,8 @@ Plan plan_from_json(const nlohmann::json& j, const std::string& path) {
 
 Plan load_plan(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw KregError("cannot read plan " + path + " (write one with kreg plan SUITE --shards N --out " + path + ")");
+  if (!in)
+    throw KregError("cannot read plan " + path + " (write one with kreg plan SUITE --shards N --out " + path + ")");
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded()) throw KregError("plan " + path + " is not valid JSON");
   try {

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "vm/common/error.hpp"
 
@@ -102,11 +102,16 @@ class SuiteReader {
     if (!n->is_table()) fail(n, "'" + key + "' must be a table, e.g. " + key + " = { mode = \"live\" }");
     for (const auto& [k, v] : *n->as_table()) {
       std::string name(k.str());
-      if (v.is_string()) out[name] = **v.as_string();
-      else if (v.is_integer()) out[name] = **v.as_integer();
-      else if (v.is_floating_point()) out[name] = **v.as_floating_point();
-      else if (v.is_boolean()) out[name] = **v.as_boolean();
-      else fail(&v, "'" + key + "." + name + "' must be a string, number or boolean");
+      if (v.is_string())
+        out[name] = **v.as_string();
+      else if (v.is_integer())
+        out[name] = **v.as_integer();
+      else if (v.is_floating_point())
+        out[name] = **v.as_floating_point();
+      else if (v.is_boolean())
+        out[name] = **v.as_boolean();
+      else
+        fail(&v, "'" + key + "." + name + "' must be a string, number or boolean");
     }
     return out;
   }
@@ -131,7 +136,8 @@ class SuiteReader {
     check_modes(t, modes);
     for (const auto& m : modes)
       if (std::find(suite_modes.begin(), suite_modes.end(), m) == suite_modes.end())
-        fail(t.get("cgroup_modes"), "job " + id + " asks for cgroup mode " + m + ", which the suite's cgroup_modes lack");
+        fail(t.get("cgroup_modes"),
+             "job " + id + " asks for cgroup mode " + m + ", which the suite's cgroup_modes lack");
     if (!modes.empty()) j["cgroup_modes"] = modes;
     if (kind == "speed") {
       j["rounds"] = int_at(t, "rounds", 5, 1);
@@ -144,7 +150,8 @@ class SuiteReader {
     for (const char* k : {"rounds", "ops", "families"})
       if (t.get(k)) fail(t.get(k), fmt::format("'{}' belongs to kind = \"speed\" jobs", k));
     j["scenario"] = string_at(t, "scenario", "");
-    if (j["scenario"] == "") fail(&t, "job " + id + " needs a 'scenario' (memcg-churn, netns, pause-loop, dentry-negative)");
+    if (j["scenario"] == "")
+      fail(&t, "job " + id + " needs a 'scenario' (memcg-churn, netns, pause-loop, dentry-negative)");
     std::vector<int64_t> targets = ints_at(t, "targets");
     if (targets.empty()) fail(&t, "job " + id + " needs 'targets', e.g. targets = [0, 500, 1000]");
     for (size_t i = 0; i < targets.size(); ++i)
@@ -180,7 +187,8 @@ class SuiteReader {
       only_keys(t, "[vm]", {"vcpus", "memory_mib", "disk_mib", "timeout_s", "hello_timeout_s", "parallel", "append"});
       s.vm.vcpus = static_cast<int>(int_at(t, "vcpus", s.vm.vcpus, 1));
       s.vm.memory_mib = static_cast<int>(int_at(t, "memory_mib", 0, 0));
-      if (s.vm.memory_mib != 0 && s.vm.memory_mib < 128) fail(t.get("memory_mib"), "'memory_mib' must be 0 (auto) or >= 128");
+      if (s.vm.memory_mib != 0 && s.vm.memory_mib < 128)
+        fail(t.get("memory_mib"), "'memory_mib' must be 0 (auto) or >= 128");
       s.vm.disk_mib = static_cast<int>(int_at(t, "disk_mib", s.vm.disk_mib, 64));
       s.vm.timeout_s = number_at(t, "timeout_s", s.vm.timeout_s);
       s.vm.hello_timeout_s = number_at(t, "hello_timeout_s", s.vm.hello_timeout_s);
@@ -246,11 +254,21 @@ Suite parse_suite(const std::string& text, const std::string& path) {
 }
 
 nlohmann::json suite_to_json(const Suite& s) {
-  return {{"name", s.name}, {"path", s.path}, {"description", s.description}, {"kernels", s.kernels},
-          {"cgroup_modes", s.cgroup_modes}, {"repetitions", s.repetitions}, {"jobs", s.jobs},
-          {"vm", {{"vcpus", s.vm.vcpus}, {"memory_mib", s.vm.memory_mib}, {"disk_mib", s.vm.disk_mib},
-                  {"timeout_s", s.vm.timeout_s}, {"hello_timeout_s", s.vm.hello_timeout_s},
-                  {"parallel", s.vm.parallel}, {"append", s.vm.append}}}};
+  return {{"name", s.name},
+          {"path", s.path},
+          {"description", s.description},
+          {"kernels", s.kernels},
+          {"cgroup_modes", s.cgroup_modes},
+          {"repetitions", s.repetitions},
+          {"jobs", s.jobs},
+          {"vm",
+           {{"vcpus", s.vm.vcpus},
+            {"memory_mib", s.vm.memory_mib},
+            {"disk_mib", s.vm.disk_mib},
+            {"timeout_s", s.vm.timeout_s},
+            {"hello_timeout_s", s.vm.hello_timeout_s},
+            {"parallel", s.vm.parallel},
+            {"append", s.vm.append}}}};
 }
 
 Suite suite_from_json(const nlohmann::json& j) {
@@ -263,8 +281,8 @@ Suite suite_from_json(const nlohmann::json& j) {
   s.repetitions = j.value("repetitions", 1);
   s.jobs = j.at("jobs").get<std::vector<nlohmann::json>>();
   const auto& vm = j.at("vm");
-  s.vm = {vm.at("vcpus"), vm.at("memory_mib"), vm.at("disk_mib"), vm.at("timeout_s"), vm.at("hello_timeout_s"),
-          vm.at("parallel"), vm.at("append")};
+  s.vm = {vm.at("vcpus"),           vm.at("memory_mib"), vm.at("disk_mib"), vm.at("timeout_s"),
+          vm.at("hello_timeout_s"), vm.at("parallel"),   vm.at("append")};
   return s;
 }
 

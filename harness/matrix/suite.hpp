@@ -12,18 +12,18 @@ namespace kreg {
 
 struct SuiteVm {
   int vcpus = 2;
-  int memory_mib = 0;        // 0 = sized per job (harness/vm_sizing.hpp)
-  int disk_mib = 2048;       // ext4 scratch disk, for jobs with page cache on ext4
-  double timeout_s = 1800;   // per VM (one VM per job and kernel)
+  int memory_mib = 0;       // 0 = sized per job (harness/vm_sizing.hpp)
+  int disk_mib = 2048;      // ext4 scratch disk, for jobs with page cache on ext4
+  double timeout_s = 1800;  // per VM (one VM per job and kernel)
   double hello_timeout_s = 120;
-  int parallel = 0;          // VMs at once; 0 = as many as host cores and memory allow
-  std::string append;        // extra guest kernel command line
+  int parallel = 0;    // VMs at once; 0 = as many as host cores and memory allow
+  std::string append;  // extra guest kernel command line
 };
 
 struct Suite {
   std::string name;
-  std::string path;          // the file it came from
-  std::string text;          // its contents, kept in the run directory for --resume
+  std::string path;  // the file it came from
+  std::string text;  // its contents, kept in the run directory for --resume
   std::string description;
   std::vector<std::string> kernels;       // kernel specs (obtain_kernel)
   std::vector<std::string> cgroup_modes;  // "v1", "v2"

@@ -6,10 +6,10 @@
 #include <fstream>
 #include <thread>
 
-#include "vm/common/error.hpp"
 #include "harness/matrix/vm_sizing.hpp"
-#include "vm/common/process.hpp"
 #include "vm/boot/qemu_vm.hpp"
+#include "vm/common/error.hpp"
+#include "vm/common/process.hpp"
 
 namespace fs = std::filesystem;
 
@@ -37,15 +37,19 @@ void make_scratch_disk(const std::string& path, int size_mib) {
 
 // The one measured count worth a progress line, e.g. "memcg_dying=500".
 std::string measured_headline(const nlohmann::json& measured) {
-  for (const char* key : {"memcg_dying", "netns_live", "pods_live", "dentry_nr_negative", "slab_net_namespace_active_objs"})
+  for (const char* key :
+       {"memcg_dying", "netns_live", "pods_live", "dentry_nr_negative", "slab_net_namespace_active_objs"})
     if (measured.contains(key)) return std::string(key) + "=" + measured[key].dump();
   return measured.dump();
 }
 
 // Host-side facts merged into every record: what it ran on.
 nlohmann::json kernel_facts(const KernelImage& k) {
-  return {{"package", k.package}, {"package_version", k.package_version}, {"image_sha256", k.image_sha256},
-          {"config_sha256", k.config_sha256}, {"source", k.source}};
+  return {{"package", k.package},
+          {"package_version", k.package_version},
+          {"image_sha256", k.image_sha256},
+          {"config_sha256", k.config_sha256},
+          {"source", k.source}};
 }
 
 }  // namespace
@@ -73,7 +77,8 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
   spec.hello_timeout_s = env.vm.hello_timeout_s;
   spec.extra_append = env.vm.append;
   // cgroup v2 mode: keep every controller off v1 so memory can go to v2.
-  if (unit.cgroup_mode == "v2") spec.extra_append += std::string(spec.extra_append.empty() ? "" : " ") + "cgroup_no_v1=all";
+  if (unit.cgroup_mode == "v2")
+    spec.extra_append += std::string(spec.extra_append.empty() ? "" : " ") + "cgroup_no_v1=all";
   spec.stop = env.stop;
   const nlohmann::json machine = {{"accelerator", to_string(env.accel.accelerator)},
                                   {"accelerator_reason", env.accel.reason},
@@ -123,13 +128,16 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
       record["kernel"].update(kernel_facts(kernel));
       record["kernel"]["spec"] = kernel.source;
       record["machine"] = machine;
-      record["unit"] = {{"unit_id", unit.unit_id}, {"cgroup_mode", unit.cgroup_mode}, {"repetition", unit.repetition},
+      record["unit"] = {{"unit_id", unit.unit_id},
+                        {"cgroup_mode", unit.cgroup_mode},
+                        {"repetition", unit.repetition},
                         {"kernel_label", unit.kernel_label}};
       record["timing"] = {{"boot_to_hello_s", so_far.boot_to_hello_s}, {"job_s", record.value("job_s", 0.0)}};
       env.store->write_record(unit.record_path, record);
       stored = true;
       record_status = record.value("status", "failed");
-      record_reason = record.value("skip_reason", record["error"].is_object() ? record["error"].value("message", "") : "");
+      record_reason =
+          record.value("skip_reason", record["error"].is_object() ? record["error"].value("message", "") : "");
     } else if (frame.type == "error") {
       result.reason = "guest error: " + payload.value("error", "");
     }
@@ -159,7 +167,8 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
     if (oom == std::string::npos) oom = tail.find("invoked oom-killer");
     if (oom != std::string::npos) {
       std::string line = tail.substr(oom, tail.find('\n', oom) - oom);
-      result.reason += " (the guest's OOM killer fired: " + line + "; give the VM more memory with --memory or [vm] memory_mib)";
+      result.reason +=
+          " (the guest's OOM killer fired: " + line + "; give the VM more memory with --memory or [vm] memory_mib)";
       result.end = "oom";
     }
     result.console_tail = file_tail(spec.console_log, 25);

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "harness/matrix/matrix.hpp"
-#include "harness/store/result_store.hpp"
 #include "harness/matrix/suite.hpp"
+#include "harness/store/result_store.hpp"
 #include "vm/boot/accelerator.hpp"
 #include "vm/boot/guest_image.hpp"
 #include "vm/kernels/kernel_fetch.hpp"
@@ -21,32 +21,32 @@ namespace kreg {
 
 // What every unit of a run shares.
 struct UnitEnvironment {
-  std::string qemu;                 // resolved binary
-  std::string qemu_version;         // first line of --version
+  std::string qemu;          // resolved binary
+  std::string qemu_version;  // first line of --version
   AcceleratorChoice accel;
   GuestBinaries guest;
   SuiteVm vm;
   std::string run_id;
-  ResultStore* store = nullptr;     // thread-safe for distinct record paths
+  ResultStore* store = nullptr;  // thread-safe for distinct record paths
   const std::atomic<bool>* stop = nullptr;
 };
 
 struct UnitProgress {
-  double fraction = 0;              // of this unit's points
-  std::string line;                 // "412 objects (target 500)"
+  double fraction = 0;  // of this unit's points
+  std::string line;     // "412 objects (target 500)"
   bool point_done = false;
 };
 
 struct UnitOutcome {
-  std::string status = "failed";    // ok | failed | stopped
-  std::string end;                  // VmEnd as text, or "setup"
+  std::string status = "failed";  // ok | failed | stopped
+  std::string end;                // VmEnd as text, or "setup"
   std::string reason;
   std::string console_tail;
   double wall_s = 0;
   double boot_to_hello_s = -1;
   int memory_mib = 0;
-  nlohmann::json guest_kernel;      // from the hello frame
-  nlohmann::json features;          // the guest's feature probe
+  nlohmann::json guest_kernel;  // from the hello frame
+  nlohmann::json features;      // the guest's feature probe
 };
 
 // Guest memory for a unit: the suite's, or sized from the job.

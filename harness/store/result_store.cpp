@@ -65,7 +65,8 @@ ResultStore::ResultStore(const std::string& results_root, const std::string& run
     throw KregError("no run " + run_id + " to resume in " + results_root + " (see ls " + results_root + ")");
   if (!resume) check_run_id_free(results_root, run_id);
   fs::create_directories(dir_ + "/jobs", ec);
-  if (ec) throw KregError("cannot create results directory " + dir_ + ": " + ec.message() + " (choose a writable --results)");
+  if (ec)
+    throw KregError("cannot create results directory " + dir_ + ": " + ec.message() + " (choose a writable --results)");
   // results/latest -> the newest run, so README's commands need no run id.
   if (!link_latest) return;
   std::string latest = results_root + "/latest";

@@ -15,8 +15,7 @@ class ResultStore {
   // With `resume`, opens an existing run instead (KregError if there is none).
   // Without `link_latest`, results_root/latest is left alone (shards of a
   // plan share a root and must never write the same file).
-  ResultStore(const std::string& results_root, const std::string& run_id, bool resume = false,
-              bool link_latest = true);
+  ResultStore(const std::string& results_root, const std::string& run_id, bool resume = false, bool link_latest = true);
 
   const std::string& dir() const { return dir_; }
   const std::string& run_id() const { return run_id_; }

@@ -23,7 +23,9 @@ std::string slurp(const std::string& path) {
 
 struct Outputs {
   TempDir dir;
-  std::vector<std::string> args() const { return {"--junit", dir.path + "/junit.xml", "--markdown", dir.path + "/summary.md"}; }
+  std::vector<std::string> args() const {
+    return {"--junit", dir.path + "/junit.xml", "--markdown", dir.path + "/summary.md"};
+  }
 };
 
 CapturedRun compare(const std::vector<std::string>& sides, const Outputs& out, std::vector<std::string> extra = {}) {
@@ -112,10 +114,10 @@ TEST(CliCompare, BadArguments) {
 
 TEST(CliCompare, PerMetricThreshold) {
   Outputs out;
-  CapturedRun r = compare({kDead, kLive}, out,
-                          {"--threshold-for", "sysctl_ipv6_disable_ipv6_open=1e9", "--threshold-for",
-                           "sysctl_ipv6_disable_ipv6_stat=1e9", "--threshold-for", "sysctl_core_somaxconn_open=1e9",
-                           "--threshold-for", "sysctl_core_somaxconn_stat=1e9"});
+  CapturedRun r = compare(
+      {kDead, kLive}, out,
+      {"--threshold-for", "sysctl_ipv6_disable_ipv6_open=1e9", "--threshold-for", "sysctl_ipv6_disable_ipv6_stat=1e9",
+       "--threshold-for", "sysctl_core_somaxconn_open=1e9", "--threshold-for", "sysctl_core_somaxconn_stat=1e9"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("sysctl_ipv6_disable_ipv6_open 1e+09%"), std::string::npos) << r.out;
 }

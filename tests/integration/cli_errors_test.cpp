@@ -47,8 +47,8 @@ TEST(CliErrors, DebianKernelSpecWithoutSuite) {
 
 TEST(CliErrors, UnknownDebianSuiteIsNamedWithAptsOwnError) {
   TempDir dir;
-  CapturedRun r = run_kreg({"run", "smoke", "--results", dir.path, "--cache", dir.path + "/cache", "--kernel",
-                            "debian:nosuchsuite"});
+  CapturedRun r = run_kreg(
+      {"run", "smoke", "--results", dir.path, "--cache", dir.path + "/cache", "--kernel", "debian:nosuchsuite"});
   expect_one_line_error(r, "'nosuchsuite'");
   EXPECT_EQ(r.err.find("W: "), std::string::npos) << "apt's warning instead of its error: " << r.err;
 }

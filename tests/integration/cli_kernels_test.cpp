@@ -21,10 +21,15 @@ void cache_kernel(const std::string& cache, const std::string& key, const std::s
   const fs::path dir = fs::path(cache) / "kernels" / key;
   fs::create_directories(dir);
   fs::copy_file(std::string(KREG_SOURCE_DIR "/tests/fixtures/configs/") + release + ".config", dir / "config");
-  nlohmann::json k = {{"vmlinuz", (dir / "vmlinuz").string()}, {"config_path", (dir / "config").string()},
-                      {"modules_dir", (dir / "modules").string()}, {"release", release},
-                      {"package", package}, {"package_version", "1"}, {"image_sha256", std::string(64, 'e')},
-                      {"config_sha256", std::string(64, 'f')}, {"source", "debian:test"},
+  nlohmann::json k = {{"vmlinuz", (dir / "vmlinuz").string()},
+                      {"config_path", (dir / "config").string()},
+                      {"modules_dir", (dir / "modules").string()},
+                      {"release", release},
+                      {"package", package},
+                      {"package_version", "1"},
+                      {"image_sha256", std::string(64, 'e')},
+                      {"config_sha256", std::string(64, 'f')},
+                      {"source", "debian:test"},
                       {"packages", {package + ".deb"}},
                       {"files", {{"vmlinuz", package + ".deb: boot/vmlinuz-" + release}}}};
   std::ofstream(dir / "kernel.json") << k.dump(2);

@@ -99,7 +99,8 @@ class SlurmCluster {
   explicit SlurmCluster(int cpus) {
     fs::permissions(dir_.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                    fs::perms::others_read | fs::perms::others_exec);
-    for (const char* d : {"munge-key", "munge-run", "state", "spool", "log"}) fs::create_directories(dir_.path + "/" + d);
+    for (const char* d : {"munge-key", "munge-run", "state", "spool", "log"})
+      fs::create_directories(dir_.path + "/" + d);
     fs::permissions(dir_.path + "/munge-key", fs::perms::owner_all);  // munged insists
     const std::string key = dir_.path + "/munge-key/munge.key", socket = dir_.path + "/munge-run/munge.socket";
     {
@@ -109,10 +110,11 @@ class SlurmCluster {
       std::ofstream(key, std::ios::binary) << bytes;
     }
     fs::permissions(key, fs::perms::owner_read);
-    munged_ = spawn_process({"munged", "--foreground", "--force", "--socket=" + socket, "--key-file=" + key,
-                             "--log-file=" + dir_.path + "/log/munged.log", "--pid-file=" + dir_.path + "/munge-run/munged.pid",
-                             "--seed-file=" + dir_.path + "/munge-key/munged.seed"},
-                            {"", dir_.path + "/log/munged.out", "=stdout", true, true});
+    munged_ = spawn_process(
+        {"munged", "--foreground", "--force", "--socket=" + socket, "--key-file=" + key,
+         "--log-file=" + dir_.path + "/log/munged.log", "--pid-file=" + dir_.path + "/munge-run/munged.pid",
+         "--seed-file=" + dir_.path + "/munge-key/munged.seed"},
+        {"", dir_.path + "/log/munged.out", "=stdout", true, true});
     wait_for([&] { return fs::exists(socket); }, "munged's socket");
 
     conf_ = dir_.path + "/slurm.conf";
@@ -122,7 +124,8 @@ class SlurmCluster {
                          << "AuthType=auth/munge\nCredType=cred/munge\nAuthInfo=socket=" << socket << "\n"
                          << "SlurmUser=root\nSlurmdUser=root\n"
                          << "StateSaveLocation=" << dir_.path << "/state\nSlurmdSpoolDir=" << dir_.path << "/spool\n"
-                         << "SlurmctldPidFile=" << dir_.path << "/slurmctld.pid\nSlurmdPidFile=" << dir_.path << "/slurmd.pid\n"
+                         << "SlurmctldPidFile=" << dir_.path << "/slurmctld.pid\nSlurmdPidFile=" << dir_.path
+                         << "/slurmd.pid\n"
                          << "SlurmctldLogFile=" << dir_.path << "/log/slurmctld.log\nSlurmdLogFile=" << dir_.path
                          << "/log/slurmd.log\n"
                          << "ProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\n"
@@ -134,7 +137,8 @@ class SlurmCluster {
                          << " RealMemory=" << mem_total_mib() - 1024 << " State=UNKNOWN\n"
                          << "PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP\n";
     setenv("SLURM_CONF", conf_.c_str(), 1);  // sbatch, squeue, scontrol (and kreg submit's sbatch) read it
-    ctld_ = spawn_process({"slurmctld", "-D", "-i", "-f", conf_}, {"", dir_.path + "/log/slurmctld.out", "=stdout", true, true});
+    ctld_ = spawn_process({"slurmctld", "-D", "-i", "-f", conf_},
+                          {"", dir_.path + "/log/slurmctld.out", "=stdout", true, true});
     wait_for([&] { return run_captured({"scontrol", "ping"}).out.find("UP") != std::string::npos; }, "slurmctld");
     slurmd_ = spawn_process({"slurmd", "-D", "-N", "localhost", "-f", conf_},
                             {"", dir_.path + "/log/slurmd.out", "=stdout", true, true});
@@ -163,8 +167,8 @@ class SlurmCluster {
       if (ready()) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    throw std::runtime_error(what + " did not come up; logs in " + dir_.path + "/log: " +
-                             text_of(dir_.path + "/log/slurmctld.log").substr(0, 2000) +
+    throw std::runtime_error(what + " did not come up; logs in " + dir_.path +
+                             "/log: " + text_of(dir_.path + "/log/slurmctld.log").substr(0, 2000) +
                              text_of(dir_.path + "/log/slurmd.log").substr(0, 2000));
   }
   TempDir dir_;
@@ -180,8 +184,8 @@ TEST_P(SlurmShards, JobArrayOfFourShardsMergesIntoEveryUnitExactlyOnce) {
   SlurmCluster cluster(cpus);
   const std::string results = cluster.dir() + "/results", plan_id = "slurm-" + std::to_string(cpus) + "cpu";
   std::ofstream(cluster.dir() + "/shards.toml") << kSuite;
-  CapturedRun plan = run_kreg({"plan", cluster.dir() + "/shards.toml", "--shards", "4", "--results", results,
-                               "--run-id", plan_id});
+  CapturedRun plan =
+      run_kreg({"plan", cluster.dir() + "/shards.toml", "--shards", "4", "--results", results, "--run-id", plan_id});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   const std::string plan_file = results + "/" + plan_id + "/plan.json";
   nlohmann::json planned = read_json(plan_file);

@@ -23,7 +23,8 @@ using Clock = std::chrono::steady_clock;
 struct BackgroundKreg {
   pid_t pid = -1;
   std::string out, err;
-  BackgroundKreg(const std::string& dir, std::vector<std::string> args) : out(dir + "/kreg.out"), err(dir + "/kreg.err") {
+  BackgroundKreg(const std::string& dir, std::vector<std::string> args)
+      : out(dir + "/kreg.out"), err(dir + "/kreg.err") {
     args.insert(args.begin(), kreg_binary());
     pid = spawn_process(args, {"", out, err, true});
   }
@@ -107,8 +108,9 @@ TEST(VmMatrix, KilledVmIsReportedTheRestFinishesAndResumeRerunsOnlyIt) {
   EXPECT_EQ(dead["status"], "failed");
   EXPECT_EQ(dead["end"], "exited-early") << dead.dump();
   ASSERT_EQ(run["failures"].size(), 1u);
-  EXPECT_NE(run["failures"][0]["console_tail"].get<std::string>().find("kreg-agent: job memcg-churn/tmpfs-4096/v1 starting"),
-            std::string::npos)
+  EXPECT_NE(
+      run["failures"][0]["console_tail"].get<std::string>().find("kreg-agent: job memcg-churn/tmpfs-4096/v1 starting"),
+      std::string::npos)
       << "the console tail of the killed VM is kept";
   EXPECT_FALSE(fs::exists(dir.path + "/m/" + dead["record"].get<std::string>()));
   // Every other unit finished and stored its record.

@@ -43,7 +43,8 @@ TEST(VmScenarios, LiveNetnsAreAllHeld) {
     EXPECT_EQ(metrics[m]["samples"], 20) << m;
     EXPECT_EQ(record["metric_info"][m]["unit"], "ns") << m;
   }
-  EXPECT_LT(metrics["timer_overhead"]["median_ns"].get<double>(), metrics["sysctl_ipv4_forwarding_open"]["median_ns"].get<double>());
+  EXPECT_LT(metrics["timer_overhead"]["median_ns"].get<double>(),
+            metrics["sysctl_ipv4_forwarding_open"]["median_ns"].get<double>());
 }
 
 TEST(VmScenarios, PauseLoopKeepsTheWindowOfPods) {
@@ -81,8 +82,8 @@ TEST(VmScenarios, Ext4PageCacheKeepsMemcgsDyingWithTwoWorkers) {
 }
 
 TEST(VmScenarios, FastWayOnCgroupV2UnderAParentLikeKubepods) {
-  auto s = scenario({"memcg-churn", "-p", "cgroup_mode=v2", "-p", "way=fast", "-p", "parent=kubepods/offline", "-n",
-                     "100"});
+  auto s =
+      scenario({"memcg-churn", "-p", "cgroup_mode=v2", "-p", "way=fast", "-p", "parent=kubepods/offline", "-n", "100"});
   EXPECT_EQ(s["status"], "ok") << s["error"].dump();
   EXPECT_GE(s["measured"]["parent_nr_dying_descendants"].get<int64_t>(), 95);
 }

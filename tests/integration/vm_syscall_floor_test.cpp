@@ -56,8 +56,8 @@ void expect_floor_held(const nlohmann::json& floor, const std::string& where) {
 TEST(VmSyscallFloor, SmokeJobsSucceedWithEverySyscallNewerThan310Denied) {
   TempDir dir;
   auto start = std::chrono::steady_clock::now();
-  CapturedRun run = run_kreg(
-      {"run", "smoke", "--results", dir.path, "--run-id", "f", "--append", "kreg.syscall_floor=3.10"});
+  CapturedRun run =
+      run_kreg({"run", "smoke", "--results", dir.path, "--run-id", "f", "--append", "kreg.syscall_floor=3.10"});
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   RecordProperty("kreg_run_seconds", std::to_string(seconds));
   ASSERT_EQ(run.exit_code, 0) << run.err;

@@ -93,7 +93,8 @@ TEST_F(DentryNegativeTest, CreateUnlinkLeavesEmptyDirAndMoreDentries) {
   EXPECT_TRUE(fs::is_empty(ctx_.scratch_dir + "/cu"));
   int64_t grown = *counter(after, "dentry_nr_dentry") - *counter(before, "dentry_nr_dentry");
   for (int retry = 0; retry < 2 && grown < 3500; ++retry) {  // global counter: see the lookup test
-    auto again = make_dentry_negative_generator({{"mode", "create-unlink"}, {"dir", "cu" + std::to_string(retry)}}, ctx_);
+    auto again =
+        make_dentry_negative_generator({{"mode", "create-unlink"}, {"dir", "cu" + std::to_string(retry)}}, ctx_);
     const auto b2 = again->measure();
     again->advance_to(5000, {});
     grown = *counter(again->measure(), "dentry_nr_dentry") - *counter(b2, "dentry_nr_dentry");

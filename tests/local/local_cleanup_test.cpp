@@ -3,10 +3,10 @@
 // and after, on the real host kernel.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>

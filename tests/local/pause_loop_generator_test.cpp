@@ -235,13 +235,15 @@ TEST_F(PauseLoopTest, ThroughputAgainstRawLoop) {
 
   std::string raw = fs::temp_directory_path() / ("kreg-pause-raw-" + std::to_string(getpid()));
   fs::path source = fs::path(__FILE__).parent_path().parent_path().parent_path() / "bench/raw/pause_loop_raw.c";
-  if (const char* built = std::getenv("KREG_PAUSE_RAW")) raw = built;
-  else if (std::system(("gcc -O2 -o " + raw + " " + source.string()).c_str()) != 0) raw.clear();
+  if (const char* built = std::getenv("KREG_PAUSE_RAW"))
+    raw = built;
+  else if (std::system(("gcc -O2 -o " + raw + " " + source.string()).c_str()) != 0)
+    raw.clear();
   if (raw.empty()) {
     std::printf("[ pause-loop ] raw loop: cannot build %s, skipped\n", source.c_str());
   } else {
-    std::string command = raw + " " + std::to_string(kPods) + " " + memory_ + " " + pids_ + " " +
-                          context_.cgroup_root + "-raw";
+    std::string command =
+        raw + " " + std::to_string(kPods) + " " + memory_ + " " + pids_ + " " + context_.cgroup_root + "-raw";
     char line[256] = {};
     FILE* out = popen(command.c_str(), "r");
     bool got = out && std::fgets(line, sizeof line, out);

@@ -110,8 +110,8 @@ TEST(Compare, PerMetricThresholdDecidesThePracticalPart) {
   // "practical", although still significant; the core metric keeps the default.
   CompareSettings s;
   s.threshold_for["sysctl_ipv6_disable_ipv6_open"] = 100000;
-  auto result = compare_records(record("6.1.0-50-cloud-amd64", "netns__dead"),
-                                record("6.1.0-50-cloud-amd64", "netns__live"), s);
+  auto result =
+      compare_records(record("6.1.0-50-cloud-amd64", "netns__dead"), record("6.1.0-50-cloud-amd64", "netns__live"), s);
   const MetricComparison& ipv6 = metric(result, "sysctl_ipv6_disable_ipv6_open");
   EXPECT_EQ(ipv6.verdict, Verdict::Ok);
   EXPECT_TRUE(ipv6.slope.significant);
@@ -138,8 +138,8 @@ TEST(Compare, RunAndKernelSelection) {
 
 TEST(Compare, RunsPairRecordsByJob) {
   // 5.10 vs 6.12 of the same run: netns/dead with netns/dead, netns/live with netns/live.
-  CompareResult r = compare_sides(load_compare_side(kRun + ":5.10"), load_compare_side(kRun + ":6.12"),
-                                  CompareSettings{}, false);
+  CompareResult r =
+      compare_sides(load_compare_side(kRun + ":5.10"), load_compare_side(kRun + ":6.12"), CompareSettings{}, false);
   EXPECT_FALSE(r.multi_kernel);
   ASSERT_EQ(r.metrics.size(), 14u);  // 7 metrics x 2 jobs
   for (const auto& m : r.metrics) {
@@ -229,7 +229,8 @@ TEST(Compare, FlatBaselineNeedsAPracticalGrowth) {
   // slope's relative change is huge (the baseline slope is ~0); the absolute
   // rule keeps it from counting.
   auto make = [](double slope, double wobble) {
-    nlohmann::json r = {{"schema", "kreg.job"}, {"job_id", "synthetic"}, {"status", "ok"}, {"points", nlohmann::json::array()}};
+    nlohmann::json r = {
+        {"schema", "kreg.job"}, {"job_id", "synthetic"}, {"status", "ok"}, {"points", nlohmann::json::array()}};
     int i = 0;
     for (double x : {0.0, 250.0, 500.0, 750.0, 1000.0}) {
       double median = 10000 + slope * x + (i++ % 2 ? wobble : -wobble);
@@ -237,7 +238,10 @@ TEST(Compare, FlatBaselineNeedsAPracticalGrowth) {
                              {"created", x},
                              {"metrics",
                               {{"x_open",
-                                {{"median_ns", median}, {"p90_ns", median * 1.5}, {"mean_ns", median}, {"stddev_ns", median},
+                                {{"median_ns", median},
+                                 {"p90_ns", median * 1.5},
+                                 {"mean_ns", median},
+                                 {"stddev_ns", median},
                                  {"samples", 100}}}}}});
     }
     return r;
@@ -257,7 +261,8 @@ TEST(Compare, RawSamplesUseMannWhitney) {
   // Synthetic (kreg records summaries today): a metric with its raw samples,
   // the new side 30% slower on every sample, heavy tail on both.
   auto make = [](double scale) {
-    nlohmann::json r = {{"schema", "kreg.job"}, {"job_id", "synthetic"}, {"status", "ok"}, {"points", nlohmann::json::array()}};
+    nlohmann::json r = {
+        {"schema", "kreg.job"}, {"job_id", "synthetic"}, {"status", "ok"}, {"points", nlohmann::json::array()}};
     for (double x : {0.0, 1000.0}) {
       std::vector<double> raw;
       for (int i = 0; i < 40; ++i) raw.push_back(scale * (10000 + 50 * i + (i % 20 == 0 ? 500000 : 0)));
@@ -267,7 +272,10 @@ TEST(Compare, RawSamplesUseMannWhitney) {
                              {"created", x},
                              {"metrics",
                               {{"y_stat",
-                                {{"median_ns", sorted[20]}, {"p90_ns", sorted[36]}, {"mean_ns", 0}, {"samples", 40},
+                                {{"median_ns", sorted[20]},
+                                 {"p90_ns", sorted[36]},
+                                 {"mean_ns", 0},
+                                 {"samples", 40},
                                  {"samples_ns", raw}}}}}});
     }
     return r;

@@ -84,7 +84,8 @@ TEST_P(DebTest, ExtractsMappedMembersAndReadsControl) {
   EXPECT_FALSE(fs::exists(out / "usr"));
 
   for (const char* rel : {"boot/vmlinuz-test", "boot/helper", "boot/vmlinuz", "lib/modules/test/kernel/a.ko"})
-    EXPECT_NE(std::find(result.written.begin(), result.written.end(), (out / rel).string()), result.written.end()) << rel;
+    EXPECT_NE(std::find(result.written.begin(), result.written.end(), (out / rel).string()), result.written.end())
+        << rel;
   for (const auto& w : result.written) EXPECT_TRUE(fs::exists(fs::symlink_status(w))) << w;
 
   DebControl control = read_deb_control(deb);
@@ -96,7 +97,8 @@ TEST_P(DebTest, TruncatedPackageThrowsNamingIt) {
   std::string bytes = read_file(deb);
   const fs::path cut = tmp / "cut.deb";
   write_file(cut, bytes.substr(0, bytes.size() / 2));
-  std::string msg = error_of([&] { extract_deb(cut.string(), [&](const std::string& m) { return (tmp / "o" / m).string(); }); });
+  std::string msg =
+      error_of([&] { extract_deb(cut.string(), [&](const std::string& m) { return (tmp / "o" / m).string(); }); });
   EXPECT_NE(msg.find(cut.string()), std::string::npos) << msg;
 }
 

@@ -104,7 +104,8 @@ TEST(ElfClosure, ResolvesOriginRpathIfJavaIsInstalled) {
   auto deps = elf_shared_closure(java.string());
   auto jli = std::find_if(deps.begin(), deps.end(), [](const ElfDependency& d) { return d.soname == "libjli.so"; });
   ASSERT_NE(jli, deps.end());
-  EXPECT_EQ(jli->guest_path, fs::canonical(java).parent_path().parent_path().relative_path().string() + "/lib/libjli.so");
+  EXPECT_EQ(jli->guest_path,
+            fs::canonical(java).parent_path().parent_path().relative_path().string() + "/lib/libjli.so");
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // Pure harness logic: VM sizing from jobs, --param parsing, job validation.
 #include <gtest/gtest.h>
 
-#include "vm/common/error.hpp"
 #include "harness/cli/scenario_command.hpp"
 #include "harness/matrix/vm_sizing.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 namespace {

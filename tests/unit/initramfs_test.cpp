@@ -143,9 +143,9 @@ TEST(Initramfs, MissingHostFileNamesItAndLeavesNoPartialImage) {
 
 TEST(Initramfs, RejectsDotDotPaths) {
   TempDir tmp;
-  EXPECT_THROW(write_initramfs((tmp / "i.cpio").string(),
-                               {{InitramfsEntry::Kind::File, "lib/../../etc/x", "", "x", "", 0644}}),
-               KregError);
+  EXPECT_THROW(
+      write_initramfs((tmp / "i.cpio").string(), {{InitramfsEntry::Kind::File, "lib/../../etc/x", "", "x", "", 0644}}),
+      KregError);
 }
 
 }  // namespace

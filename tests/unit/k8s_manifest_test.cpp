@@ -8,11 +8,11 @@
 
 #include <regex>
 
-#include "vm/common/error.hpp"
-#include "harness/matrix/plan_file.hpp"
 #include "harness/cluster/submit_k8s.hpp"
-#include "harness/matrix/suite.hpp"
 #include "harness/cluster/yaml_emit.hpp"
+#include "harness/matrix/plan_file.hpp"
+#include "harness/matrix/suite.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 namespace {
@@ -21,7 +21,8 @@ Plan test_plan(const std::string& accel, int shards) {
   Suite suite = load_suite("default");
   nlohmann::json kernels = nlohmann::json::array();
   for (size_t i = 0; i < suite.kernels.size(); ++i)
-    kernels.push_back({{"spec", suite.kernels[i]}, {"label", "k" + std::to_string(i)},
+    kernels.push_back({{"spec", suite.kernels[i]},
+                       {"label", "k" + std::to_string(i)},
                        {"kernel", {{"image_sha256", std::string(64, static_cast<char>('a' + i))}}}});
   return plan_from_json(make_plan(suite, kernels, "20261124-190000-default", accel, shards, 1), "/plans/p.json");
 }
@@ -108,7 +109,8 @@ TEST(K8sManifest, IndexedJobRunsOneShardPerCompletionIndex) {
   EXPECT_EQ(plan_path, mount + "/plan.json");
   bool config_volume = false;
   for (const auto& v : job["spec"]["template"]["spec"]["volumes"])
-    config_volume |= v["configMap"] && v["configMap"]["name"].as<std::string>() == docs[0]["metadata"]["name"].as<std::string>();
+    config_volume |=
+        v["configMap"] && v["configMap"]["name"].as<std::string>() == docs[0]["metadata"]["name"].as<std::string>();
   EXPECT_TRUE(config_volume);
   // Resources follow the VM size.
   ShardResources r = plan_resources(plan);
@@ -130,8 +132,10 @@ TEST(K8sManifest, ResultsGoToTheNamedVolumeClaimAndTheMergeJobReadsThem) {
                v["persistentVolumeClaim"]["claimName"].as<std::string>() == "my-results";
     EXPECT_TRUE(claim);
     auto cmd = docs[d]["spec"]["template"]["spec"]["containers"][0]["command"].as<std::vector<std::string>>();
-    if (d == 1) EXPECT_EQ(*(std::find(cmd.begin(), cmd.end(), "--results") + 1), results_mount);
-    else EXPECT_EQ(cmd[2], results_mount + "/" + plan.id());
+    if (d == 1)
+      EXPECT_EQ(*(std::find(cmd.begin(), cmd.end(), "--results") + 1), results_mount);
+    else
+      EXPECT_EQ(cmd[2], results_mount + "/" + plan.id());
   }
   const YAML::Node merge = docs[2];
   expect_valid_job(merge);
@@ -169,11 +173,22 @@ TEST(K8sManifest, NamesAreDnsLabelsForAnyPlanId) {
 }
 
 TEST(YamlEmit, RoundTripsStringsThatLookLikeOtherThings) {
-  nlohmann::ordered_json doc = {{"a", "true"}, {"b", "123"}, {"c", "x: y # z"}, {"d", "line1\nline2\n"},
+  nlohmann::ordered_json doc = {{"a", "true"},
+                                {"b", "123"},
+                                {"c", "x: y # z"},
+                                {"d", "line1\nline2\n"},
                                 {"e", nlohmann::ordered_json::array({"- item", "", "null"})},
-                                {"f", nlohmann::ordered_json::object()}, {"g", 5}, {"h", false},
-                                {"key with space", "$(VAR)"}, {"i", "  leading\nspace"}, {"j", "yes"}, {"k", "Off"},
-                                {"l", "/dev/kvm"}, {"m", "--shard"}, {"hex", "0x1f"}, {"o", "batch/v1"}};
+                                {"f", nlohmann::ordered_json::object()},
+                                {"g", 5},
+                                {"h", false},
+                                {"key with space", "$(VAR)"},
+                                {"i", "  leading\nspace"},
+                                {"j", "yes"},
+                                {"k", "Off"},
+                                {"l", "/dev/kvm"},
+                                {"m", "--shard"},
+                                {"hex", "0x1f"},
+                                {"o", "batch/v1"}};
   YAML::Node n = YAML::Load(to_yaml(doc));
   EXPECT_EQ(n["a"].as<std::string>(), "true");
   EXPECT_EQ(n["a"].Tag(), "!") << "quoted: a string, not a bool";
@@ -195,7 +210,8 @@ TEST(YamlEmit, RoundTripsStringsThatLookLikeOtherThings) {
   EXPECT_NE(yaml.find("hex: \"0x1f\""), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("o: batch/v1\n"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("l: /dev/kvm\n"), std::string::npos) << yaml;
-  for (const char* key : {"j", "k", "l", "m", "hex", "o"}) EXPECT_EQ(n[key].as<std::string>(), doc[key].get<std::string>());
+  for (const char* key : {"j", "k", "l", "m", "hex", "o"})
+    EXPECT_EQ(n[key].as<std::string>(), doc[key].get<std::string>());
 }
 
 }  // namespace

@@ -109,7 +109,7 @@ TEST(KernelFilesMalformed, MountsOctalEscapes) {
   EXPECT_EQ(m[0].options, "rw,relatime");
   EXPECT_EQ(m[1].source, "tab\tsrc");
   EXPECT_EQ(m[1].target, "/a\\b\nc");
-  EXPECT_EQ(m[1].options, "rw");  // dump/pass are optional
+  EXPECT_EQ(m[1].options, "rw");      // dump/pass are optional
   EXPECT_EQ(m[2].target, "/bad\\9");  // not an escape: kept literally
   EXPECT_EQ(m[2].fstype, "/end\\04");
   EXPECT_EQ(m[2].options, "\\");

@@ -23,17 +23,17 @@ namespace {
 // What each captured boot looks like. -1 means "not applicable / absent".
 struct Fixture {
   const char* dir;
-  int cgroup;          // 1 or 2: hierarchy the memory controller was put on
-  bool memcg_files;    // false: kernel built without memcg v1, nothing captured
-  int cgroups_rows;    // rows in /proc/cgroups
-  int64_t memory_num;  // /proc/cgroups memory num_cgroups; -1: no memory row
-  int memory_hier;     // /proc/cgroups memory hierarchy id
+  int cgroup;                                 // 1 or 2: hierarchy the memory controller was put on
+  bool memcg_files;                           // false: kernel built without memcg v1, nothing captured
+  int cgroups_rows;                           // rows in /proc/cgroups
+  int64_t memory_num;                         // /proc/cgroups memory num_cgroups; -1: no memory row
+  int memory_hier;                            // /proc/cgroups memory hierarchy id
   int64_t nr_dentry, nr_unused, nr_negative;  // dentry-state fields 1, 2, 5
   int64_t slab_kb, percpu_kb, memtotal_kb;    // /proc/meminfo
-  int64_t root_file;   // root memory.stat: v1 total_cache, v2 file (bytes)
-  int64_t root_anon;   // v2 root memory.stat anon; v1 root total_rss
-  int64_t live_file;   // kubepods/live: v1 total_cache, v2 file (bytes)
-  int64_t kubepods_dying;  // v2 kubepods cgroup.stat nr_dying_descendants
+  int64_t root_file;                          // root memory.stat: v1 total_cache, v2 file (bytes)
+  int64_t root_anon;                          // v2 root memory.stat anon; v1 root total_rss
+  int64_t live_file;                          // kubepods/live: v1 total_cache, v2 file (bytes)
+  int64_t kubepods_dying;                     // v2 kubepods cgroup.stat nr_dying_descendants
 };
 
 // gtest prints a parameter it cannot format as raw bytes, which ctest then
@@ -320,7 +320,8 @@ TEST_P(KernelFiles, CgroupStat) {
 
 std::string fixture_name(const ::testing::TestParamInfo<Fixture>& info) {
   std::string s = info.param.dir;
-  std::replace_if(s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  std::replace_if(
+      s.begin(), s.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
   return s;
 }
 
@@ -335,9 +336,9 @@ TEST(KernelFilesFixtures, AllFoldersListed) {
     if (!e.is_directory() || e.path().filename() == "configs" || e.path().filename() == "runs") continue;
     ++dirs;
     const auto name = e.path().filename().string();
-    EXPECT_TRUE(std::any_of(std::begin(kFixtures), std::end(kFixtures),
-                            [&](const Fixture& f) { return name == f.dir; }))
-        << name;
+    EXPECT_TRUE(std::any_of(std::begin(kFixtures), std::end(kFixtures), [&](const Fixture& f) {
+      return name == f.dir;
+    })) << name;
   }
   EXPECT_EQ(dirs, std::size(kFixtures));
 }

@@ -4,12 +4,12 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <gtest/gtest.h>
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <map>
 #include <set>
 
@@ -85,7 +85,8 @@ std::vector<std::string> names(const std::vector<KernelModule>& mods) {
 // (depends that are builtin are legitimately absent).
 void expect_dependency_order(const std::vector<KernelModule>& mods) {
   std::map<std::string, size_t> pos;
-  for (size_t i = 0; i < mods.size(); ++i) EXPECT_TRUE(pos.emplace(mods[i].name, i).second) << "duplicate " << mods[i].name;
+  for (size_t i = 0; i < mods.size(); ++i)
+    EXPECT_TRUE(pos.emplace(mods[i].name, i).second) << "duplicate " << mods[i].name;
   for (size_t i = 0; i < mods.size(); ++i)
     for (const auto& dep : mods[i].depends)
       if (pos.count(dep)) {
@@ -186,8 +187,8 @@ TEST(RealDebianTree, VirtioBlockClosure) {
   // (7.x cloud kernels build virtio and virtio_pci in; 6.1 has them as modules).
   std::ifstream builtin_file(fs::path(dir) / "modules.builtin");
   std::string builtin((std::istreambuf_iterator<char>(builtin_file)), std::istreambuf_iterator<char>());
-  for (const char* want : {"virtio", "virtio_ring", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
-                           "virtio_blk"})
+  for (const char* want :
+       {"virtio", "virtio_ring", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk"})
     EXPECT_TRUE(got.count(want) || builtin.find(std::string("/") + want + ".ko") != std::string::npos)
         << want << " neither in the closure (" << listing << ") nor built in";
   expect_dependency_order(mods);
@@ -195,7 +196,9 @@ TEST(RealDebianTree, VirtioBlockClosure) {
 
   auto blk = std::find_if(mods.begin(), mods.end(), [](const KernelModule& m) { return m.name == "virtio_blk"; });
   ASSERT_NE(blk, mods.end());
-  EXPECT_EQ(kreg::module_bytes(*blk).substr(0, 4), "\x7f" "ELF");
+  EXPECT_EQ(kreg::module_bytes(*blk).substr(0, 4),
+            "\x7f"
+            "ELF");
 }
 
 TEST(RealDebianTree, BuiltinAndUnknown) {

@@ -11,9 +11,9 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/vm_host_test_util.hpp"
-#include "vm/kernels/kernel_fetch.hpp"
-#include "vm/common/process.hpp"
 #include "vm/archive/rpm_extract.hpp"
+#include "vm/common/process.hpp"
+#include "vm/kernels/kernel_fetch.hpp"
 
 namespace kreg::test {
 namespace {
@@ -34,8 +34,8 @@ class RpmBuilder {
   // Packages everything under `tree` as NAME-VERSION-RELEASE.x86_64.rpm
   // into out_dir; returns its path. `payload` is rpm's _binary_payload
   // (w9.gzdio, w2.xzdio, w19.zstdio, w6.lzdio, w9.bzdio).
-  fs::path build(const std::string& name, const std::string& version, const std::string& release,
-                 const fs::path& tree, const fs::path& out_dir, const std::string& payload) {
+  fs::path build(const std::string& name, const std::string& version, const std::string& release, const fs::path& tree,
+                 const fs::path& out_dir, const std::string& payload) {
     std::string files;
     for (const auto& top : fs::directory_iterator(tree)) files += "/" + top.path().filename().string() + "\n";
     const fs::path spec = work_ / (name + ".spec");
@@ -44,13 +44,14 @@ class RpmBuilder {
                          "%define debug_package %{nil}\n%define __os_install_post %{nil}\n"
                          "%description\nkreg test kernel package\n"
                          "%install\ncp -a %{tree}/. %{buildroot}/\n"
-                         "%files\n%defattr(-,root,root)\n" + files);
+                         "%files\n%defattr(-,root,root)\n" +
+                         files);
     const fs::path top = work_ / ("top-" + name);
     fs::create_directories(work_ / "tmp");
-    CapturedRun r = run_captured({"rpmbuild", "-bb", "--quiet", "--nodeps", "--define", "_topdir " + top.string(),
-                                  "--define", "_tmppath " + (work_ / "tmp").string(), "--define",
-                                  "_rpmdir " + out_dir.string(), "--define", "_binary_payload " + payload, "--define",
-                                  "tree " + tree.string(), spec.string()});
+    CapturedRun r =
+        run_captured({"rpmbuild", "-bb", "--quiet", "--nodeps", "--define", "_topdir " + top.string(), "--define",
+                      "_tmppath " + (work_ / "tmp").string(), "--define", "_rpmdir " + out_dir.string(), "--define",
+                      "_binary_payload " + payload, "--define", "tree " + tree.string(), spec.string()});
     const fs::path rpm = out_dir / "x86_64" / (name + "-" + version + "-" + release + ".x86_64.rpm");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(fs::exists(rpm)) << rpm << "\n" << r.err;
@@ -76,7 +77,8 @@ TEST_P(RpmKernel, El7KernelPackage) {
   const auto& [payload, compressor] = GetParam();
   const fs::path tree = tmp / "el7";
   const std::string image = fake_bzimage(300 * 1024 + 7);
-  const std::string config = "# Linux/x86_64 " + kEl7 + " Kernel Configuration\nCONFIG_MEMCG=y\nCONFIG_KPROBE_EVENT=y\n";
+  const std::string config =
+      "# Linux/x86_64 " + kEl7 + " Kernel Configuration\nCONFIG_MEMCG=y\nCONFIG_KPROBE_EVENT=y\n";
   write_file(tree / ("boot/vmlinuz-" + kEl7), image, 0755);
   write_file(tree / ("boot/.vmlinuz-" + kEl7 + ".hmac"), "hmac");
   write_file(tree / ("boot/config-" + kEl7), config);
@@ -183,7 +185,8 @@ TEST(RpmKernelCore, ImageAndConfigFromLibModulesAndModulesFromBeside) {
   KernelImage both = kernel_from_path(core_rpm, cache.string());
   EXPECT_EQ(both.packages, (std::vector<std::string>{core.filename(), modules.filename()}));
   EXPECT_EQ(read_file(dir / "modules/kernel/drivers/net/dummy.ko.xz"), "dummy net");
-  EXPECT_NE(both.files.at("modules").find(modules.filename().string() + ": lib/modules/" + kEl8 + "/"), std::string::npos)
+  EXPECT_NE(both.files.at("modules").find(modules.filename().string() + ": lib/modules/" + kEl8 + "/"),
+            std::string::npos)
       << both.files.at("modules");
   EXPECT_EQ(both.image_sha256, alone.image_sha256);
 }
@@ -201,7 +204,8 @@ TEST(RpmKernelErrors, GarbageTruncatedAndImagelessPackagesNameTheFile) {
   if (!have_rpmbuild()) GTEST_SKIP() << "rpmbuild not installed (./setup.sh installs the Debian package rpm)";
   const fs::path tree = tmp / "tree";
   write_file(tree / "lib/modules" / kEl8 / "kernel/drivers/net/dummy.ko.xz", pattern_bytes(256 * 1024));
-  const fs::path rpm = RpmBuilder(tmp.path()).build("kernel-modules", "4.18.0", "513.el8", tree, tmp / "out", "w2.xzdio");
+  const fs::path rpm =
+      RpmBuilder(tmp.path()).build("kernel-modules", "4.18.0", "513.el8", tree, tmp / "out", "w2.xzdio");
   ASSERT_FALSE(HasFailure());
   msg = error_of([&] { kernel_from_path(rpm.string(), cache.string()); });
   EXPECT_NE(msg.find(rpm.string()), std::string::npos) << msg;

@@ -12,12 +12,12 @@
 #include <random>
 #include <set>
 
-#include "vm/common/error.hpp"
-#include "harness/matrix/matrix.hpp"
 #include "harness/cluster/merge_command.hpp"
+#include "harness/matrix/matrix.hpp"
 #include "harness/matrix/plan_file.hpp"
 #include "harness/matrix/shard_plan.hpp"
 #include "harness/matrix/suite.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 namespace {
@@ -45,15 +45,18 @@ targets = [0, 100000]
 
 // run.json's kernels entries, as kreg plan resolves them (no download here).
 nlohmann::json fake_kernels() {
-  return {{{"spec", "debian:bookworm"}, {"label", "6.1.0-50-cloud-amd64"},
+  return {{{"spec", "debian:bookworm"},
+           {"label", "6.1.0-50-cloud-amd64"},
            {"kernel", {{"release", "6.1.0-50-cloud-amd64"}, {"image_sha256", std::string(64, 'a')}}}},
-          {{"spec", "debian:trixie"}, {"label", "6.12.117+deb13-cloud-amd64"},
+          {{"spec", "debian:trixie"},
+           {"label", "6.12.117+deb13-cloud-amd64"},
            {"kernel", {{"release", "6.12.117+deb13-cloud-amd64"}, {"image_sha256", std::string(64, 'b')}}}}};
 }
 
 std::vector<std::string> single_machine_units(const Suite& suite) {
   std::vector<std::string> ids;
-  for (const auto& u : plan_matrix(suite, {"6.1.0-50-cloud-amd64", "6.12.117+deb13-cloud-amd64"})) ids.push_back(u.unit_id);
+  for (const auto& u : plan_matrix(suite, {"6.1.0-50-cloud-amd64", "6.12.117+deb13-cloud-amd64"}))
+    ids.push_back(u.unit_id);
   return ids;
 }
 
@@ -174,25 +177,32 @@ struct ShardFixture {
     for (const std::string id : plan["shards"][index]["units"]) {
       const auto& u = planned[id];
       bool has = std::find(skip.begin(), skip.end(), id) == skip.end();
-      units.push_back({{"unit_id", id}, {"kernel", u["kernel"]}, {"record", u["record"]}, {"vm_dir", "vm/x"},
-                       {"status", has ? "ok" : "failed"}, {"reason", has ? "" : "timeout"}});
+      units.push_back({{"unit_id", id},
+                       {"kernel", u["kernel"]},
+                       {"record", u["record"]},
+                       {"vm_dir", "vm/x"},
+                       {"status", has ? "ok" : "failed"},
+                       {"reason", has ? "" : "timeout"}});
       if (!has) continue;
       fs::create_directories((dir / u["record"].get<std::string>()).parent_path());
       std::string sha = !image.empty() ? image : std::string(64, u["kernel"] == "6.1.0-50-cloud-amd64" ? 'a' : 'b');
       std::ofstream(dir / u["record"].get<std::string>())
           << nlohmann::json{{"unit", {{"unit_id", id}}}, {"kernel", {{"image_sha256", sha}}}}.dump();
     }
-    nlohmann::json run = {{"schema", "kreg.run"}, {"status", skip.empty() ? "ok" : "failed"},
-                          {"suite_effective", plan["suite_effective"]}, {"kernels", plan["kernels"]},
-                          {"machine", {{"accelerator", "tcg"}}}, {"units", units}, {"failures", nlohmann::json::array()},
-                          {"shard", {{"plan_id", "p"}, {"plan_sha256", sha}, {"index", index}}}, {"plan", plan}};
+    nlohmann::json run = {{"schema", "kreg.run"},
+                          {"status", skip.empty() ? "ok" : "failed"},
+                          {"suite_effective", plan["suite_effective"]},
+                          {"kernels", plan["kernels"]},
+                          {"machine", {{"accelerator", "tcg"}}},
+                          {"units", units},
+                          {"failures", nlohmann::json::array()},
+                          {"shard", {{"plan_id", "p"}, {"plan_sha256", sha}, {"index", index}}},
+                          {"plan", plan}};
     fs::create_directories(dir);
     std::ofstream(dir / "run.json") << run.dump();
     return dir;
   }
-  MergeResult merge(const std::vector<std::string>& inputs) {
-    return merge_shards(plan, sha, find_shard_runs(inputs));
-  }
+  MergeResult merge(const std::vector<std::string>& inputs) { return merge_shards(plan, sha, find_shard_runs(inputs)); }
 };
 
 TEST(Merge, ShardsMergeIntoTheSingleMachineRunsUnits) {
@@ -277,8 +287,8 @@ TEST(Merge, AnotherPlansShardOrKernelImageIsAnError) {
   Suite changed = suite;
   changed.jobs[0]["targets"] = {0, 10};
   nlohmann::json other_plan = make_plan(changed, fake_kernels(), "p", "tcg", 2, 1);
-  MergeResult wrong = merge_shards(other_plan, plan_from_json(other_plan, "").sha256,
-                                   find_shard_runs({(g.root / "p").string()}));
+  MergeResult wrong =
+      merge_shards(other_plan, plan_from_json(other_plan, "").sha256, find_shard_runs({(g.root / "p").string()}));
   ASSERT_EQ(wrong.errors.size(), 2u);
   EXPECT_NE(wrong.errors[0].find("belongs to plan"), std::string::npos) << wrong.errors[0];
 }

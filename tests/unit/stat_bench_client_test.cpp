@@ -10,14 +10,18 @@ namespace {
 nlohmann::json aggregate(const std::string& metric, const std::string& agg, double ns) {
   return {{"name", metric + "/iterations:1/repeats:50/manual_time_" + agg},
           {"run_name", metric + "/iterations:1/repeats:50/manual_time"},
-          {"run_type", "aggregate"}, {"repetitions", 50}, {"aggregate_name", agg},
-          {"real_time", ns}, {"time_unit", "ns"}, {"bytes", 188.0}};
+          {"run_type", "aggregate"},
+          {"repetitions", 50},
+          {"aggregate_name", agg},
+          {"real_time", ns},
+          {"time_unit", "ns"},
+          {"bytes", 188.0}};
 }
 
 TEST(StatBenchClient, TakesEveryAggregateOfEveryMetric) {
   nlohmann::json gb = {{"context", {{"num_cpus", 2}}}, {"benchmarks", nlohmann::json::array()}};
   const std::pair<const char*, double> aggs[] = {{"mean", 5}, {"median", 4}, {"stddev", 9}, {"min", 1},
-                                                 {"max", 20}, {"p90", 7},   {"p99", 15}};
+                                                 {"max", 20}, {"p90", 7},    {"p99", 15}};
   for (const char* metric : {"root_memory_numa_stat_read", "root_memory_stat_read"})
     for (auto [agg, ns] : aggs) gb["benchmarks"].push_back(aggregate(metric, agg, ns));
   StatReadResult r = distributions_from_gbench(gb);
@@ -39,7 +43,10 @@ TEST(StatBenchClient, RepetitionsBecomeRawSamplesAndLeaveTheStoredJson) {
   for (double ns : {30.0, 10.0, 20.0})
     gb["benchmarks"].push_back({{"name", "m/iterations:1/repeats:3/manual_time"},
                                 {"run_name", "m/iterations:1/repeats:3/manual_time"},
-                                {"run_type", "iteration"}, {"repetitions", 3}, {"real_time", ns}, {"time_unit", "ns"}});
+                                {"run_type", "iteration"},
+                                {"repetitions", 3},
+                                {"real_time", ns},
+                                {"time_unit", "ns"}});
   gb["benchmarks"].push_back(aggregate("m", "median", 20));
   StatReadResult r = distributions_from_gbench(gb);
   EXPECT_EQ(r.metrics["m"]["samples_ns"], nlohmann::json({30.0, 10.0, 20.0})) << "in measurement order";
@@ -52,7 +59,8 @@ TEST(StatBenchClient, BenchmarkErrorBecomesSkippedWithReason) {
   nlohmann::json gb = {{"benchmarks",
                         {{{"name", "root_memory_numa_stat_read/iterations:1/repeats:5/manual_time"},
                           {"run_name", "root_memory_numa_stat_read/iterations:1/repeats:5/manual_time"},
-                          {"run_type", "iteration"}, {"error_occurred", true},
+                          {"run_type", "iteration"},
+                          {"error_occurred", true},
                           {"error_message", "/sys/fs/cgroup/memory/memory.numa_stat: No such file or directory"}}}}};
   StatReadResult r = distributions_from_gbench(gb);
   EXPECT_TRUE(r.metrics.empty());

@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <set>
 
-#include "vm/common/error.hpp"
+#include "harness/cli/run_command.hpp"
 #include "harness/matrix/matrix.hpp"
 #include "harness/matrix/matrix_scheduler.hpp"
-#include "harness/cli/run_command.hpp"
 #include "harness/matrix/suite.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 namespace {
@@ -49,8 +49,8 @@ TEST(Suite, EveryShippedSuiteParses) {
   }
   EXPECT_GE(n, 3);
   // The comparison: 5.10, 6.1, 6.12 and the newest 7.x.
-  EXPECT_EQ(load_suite("default").kernels,
-            (std::vector<std::string>{"debian:bullseye:5.10", "debian:bookworm:6.1", "debian:trixie:6.12", "debian:trixie-backports"}));
+  EXPECT_EQ(load_suite("default").kernels, (std::vector<std::string>{"debian:bullseye:5.10", "debian:bookworm:6.1",
+                                                                     "debian:trixie:6.12", "debian:trixie-backports"}));
 }
 
 TEST(Suite, UnknownKeyIsNamedWithItsLine) {

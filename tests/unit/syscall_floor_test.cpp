@@ -59,14 +59,14 @@ TEST(SyscallFloor, KnownNumbersMatchTheKernelTable) {
 }
 
 TEST(SyscallFloor, DeniesFrom314UpAndEveryX32Number) {
-  EXPECT_FALSE(floor_denies(0));    // read
-  EXPECT_FALSE(floor_denies(56));   // clone
-  EXPECT_FALSE(floor_denies(257));  // openat
-  EXPECT_FALSE(floor_denies(313));  // finit_module, the last of 3.10
-  EXPECT_TRUE(floor_denies(314));   // sched_setattr, 3.14
-  EXPECT_TRUE(floor_denies(334));   // rseq
-  EXPECT_TRUE(floor_denies(400));   // unassigned
-  EXPECT_TRUE(floor_denies(1000));  // future
+  EXPECT_FALSE(floor_denies(0));                 // read
+  EXPECT_FALSE(floor_denies(56));                // clone
+  EXPECT_FALSE(floor_denies(257));               // openat
+  EXPECT_FALSE(floor_denies(313));               // finit_module, the last of 3.10
+  EXPECT_TRUE(floor_denies(314));                // sched_setattr, 3.14
+  EXPECT_TRUE(floor_denies(334));                // rseq
+  EXPECT_TRUE(floor_denies(400));                // unassigned
+  EXPECT_TRUE(floor_denies(1000));               // future
   EXPECT_TRUE(floor_denies(0x40000000u | 0));    // x32 read
   EXPECT_TRUE(floor_denies(0x40000000u | 512));  // x32 rt_sigaction
   EXPECT_TRUE(floor_denies(0xffffffffu));        // syscall(-1)

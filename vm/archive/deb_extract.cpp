@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "vm/common/error.hpp"
 #include "vm/archive/archive_util.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 namespace {
@@ -64,8 +64,7 @@ void with_tar_member(const std::string& deb, const std::string& prefix, Fn&& fn)
   ReadPtr outer(archive_read_new());
   if (!outer) fail(deb, "out of memory");
   archive_read_support_format_ar(outer.get());
-  if (archive_read_open_filename(outer.get(), deb.c_str(), 64 * 1024) != ARCHIVE_OK)
-    fail(deb, cause(outer.get()));
+  if (archive_read_open_filename(outer.get(), deb.c_str(), 64 * 1024) != ARCHIVE_OK) fail(deb, cause(outer.get()));
 
   std::string member;
   for (;;) {
@@ -104,7 +103,7 @@ DebExtractResult extract_deb(const std::string& deb_path, const DebPathMapper& m
     // inside the destination are followed: packages come from the Debian
     // archive, and the host paths are the mapper's choice.
     archive_write_disk_set_options(disk.get(),
-        ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+                                   ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
 
     for (;;) {
       archive_entry* e = nullptr;
@@ -112,10 +111,9 @@ DebExtractResult extract_deb(const std::string& deb_path, const DebPathMapper& m
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN) fail(deb_path, member + ": " + cause(in));
 
-      ExtractErrors errors{[&](const std::string& c) { fail(deb_path, member + ": " + c); },
-                           [&](const std::string& dest, const std::string& c) {
-                             fail(deb_path, "cannot write " + dest + ": " + c);
-                           }};
+      ExtractErrors errors{
+          [&](const std::string& c) { fail(deb_path, member + ": " + c); },
+          [&](const std::string& dest, const std::string& c) { fail(deb_path, "cannot write " + dest + ": " + c); }};
       std::string dest = extract_mapped_entry(in, disk.get(), e, mapper, errors);
       if (dest.empty()) continue;
       result.written.push_back(dest);
@@ -163,8 +161,7 @@ DebControl read_deb_control(const std::string& deb_path) {
       *out = b == std::string_view::npos ? "" : std::string(value.substr(b, e - b + 1));
     }
   }
-  if (control.package.empty() || control.version.empty())
-    fail(deb_path, "control file lacks Package: or Version:");
+  if (control.package.empty() || control.version.empty()) fail(deb_path, "control file lacks Package: or Version:");
   return control;
 }
 

@@ -23,7 +23,9 @@ struct DebExtractResult {
 DebExtractResult extract_deb(const std::string& deb_path, const DebPathMapper& mapper);
 
 // The "Package:" and "Version:" fields from control.tar's control file.
-struct DebControl { std::string package, version; };
+struct DebControl {
+  std::string package, version;
+};
 DebControl read_deb_control(const std::string& deb_path);
 
 }  // namespace kreg

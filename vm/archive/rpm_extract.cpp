@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "vm/common/error.hpp"
 #include "vm/archive/archive_util.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 namespace {
@@ -55,7 +55,8 @@ HeaderBlob read_header_blob(const std::string& rpm, std::ifstream& in, const cha
   if (intro[0] != 0x8e || intro[1] != 0xad || intro[2] != 0xe8 || intro[3] != 0x01)
     fail(rpm, std::string("bad ") + which + " header magic");
   uint32_t entries = be32(intro + 8), store_size = be32(intro + 12);
-  if (entries > (1u << 20) || store_size > (256u << 20)) fail(rpm, std::string("implausible ") + which + " header size");
+  if (entries > (1u << 20) || store_size > (256u << 20))
+    fail(rpm, std::string("implausible ") + which + " header size");
   HeaderBlob blob{std::vector<unsigned char>(size_t(entries) * 16), std::vector<unsigned char>(store_size)};
   if (!in.read(reinterpret_cast<char*>(blob.index.data()), std::streamsize(blob.index.size())) ||
       !in.read(reinterpret_cast<char*>(blob.store.data()), std::streamsize(blob.store.size())))
@@ -111,8 +112,10 @@ RpmExtractResult extract_rpm(const std::string& rpm_path, const RpmPathMapper& m
   archive_read_support_format_cpio(in.get());
   // The header was whole, so a payload libarchive cannot open is corrupt or
   // compressed with something this libarchive was built without.
-  const std::string payload = "payload: " + header.payload_compressor + "-compressed cpio; download the package "
-                              "again, or use a libarchive built with " + header.payload_compressor;
+  const std::string payload = "payload: " + header.payload_compressor +
+                              "-compressed cpio; download the package "
+                              "again, or use a libarchive built with " +
+                              header.payload_compressor;
   if (archive_read_open_filename(in.get(), rpm_path.c_str(), 64 * 1024) != ARCHIVE_OK)
     throw KregError("cannot read RPM package " + rpm_path + ": " + cause(in.get()) + " (" + payload + ")");
 
@@ -120,7 +123,7 @@ RpmExtractResult extract_rpm(const std::string& rpm_path, const RpmPathMapper& m
   if (!disk) throw KregError("cannot extract RPM package " + rpm_path + ": out of memory");
   // Mode and mtime are kept, ownership is not (the harness need not run as root).
   archive_write_disk_set_options(disk.get(),
-      ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+                                 ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
   for (bool first = true;; first = false) {
     archive_entry* e = nullptr;
     int r = archive_read_next_header(in.get(), &e);

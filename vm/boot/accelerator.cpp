@@ -51,10 +51,9 @@ std::string kvm_unusable_reason(const std::string& qemu_binary) {
   if (!mkdtemp(dir_tmpl)) return std::string("cannot create a temporary directory: ") + std::strerror(errno);
   std::string dir = dir_tmpl, image = dir + "/boot.img", serial = dir + "/serial.out";
   std::ofstream(image, std::ios::binary) << probe_boot_sector();
-  pid_t pid = spawn_process({qemu_binary, "-accel", "kvm", "-cpu", "host", "-m", "16", "-nodefaults",
-                             "-no-user-config", "-display", "none", "-monitor", "none", "-nic", "none",
-                             "-drive", "file=" + image + ",format=raw,if=ide,index=0", "-serial",
-                             "file:" + serial},
+  pid_t pid = spawn_process({qemu_binary, "-accel", "kvm", "-cpu", "host", "-m", "16", "-nodefaults", "-no-user-config",
+                             "-display", "none", "-monitor", "none", "-nic", "none", "-drive",
+                             "file=" + image + ",format=raw,if=ide,index=0", "-serial", "file:" + serial},
                             {"", dir + "/qemu.out", "=stdout", true});
   std::string reason = "QEMU under KVM did not run a one-sector guest within 5 s";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);

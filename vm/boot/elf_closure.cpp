@@ -40,10 +40,14 @@ class File {
  public:
   explicit File(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
     struct stat st {};
-    if (fd_ >= 0 && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) size_ = static_cast<uint64_t>(st.st_size);
-    else error_ = fd_ < 0 ? std::strerror(errno) : "not a regular file";
+    if (fd_ >= 0 && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode))
+      size_ = static_cast<uint64_t>(st.st_size);
+    else
+      error_ = fd_ < 0 ? std::strerror(errno) : "not a regular file";
   }
-  ~File() { if (fd_ >= 0) ::close(fd_); }
+  ~File() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   File(const File&) = delete;  // owns fd_
 
   const std::string& error() const { return error_; }  // empty when usable
@@ -85,7 +89,10 @@ struct ElfInfo {
 // address, so it is translated to a file offset through the PT_LOAD segments.
 // Returns false (with `why`) on a truncated or inconsistent file.
 bool parse_elf(const File& f, const Elf64_Ehdr& eh, ElfInfo& info, std::string& why) {
-  auto bad = [&](const char* what) { why = what; return false; };
+  auto bad = [&](const char* what) {
+    why = what;
+    return false;
+  };
   std::string buf;
   if (!f.read(eh.e_phoff, uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr), buf)) return bad("bad program headers");
   std::vector<Elf64_Phdr> ph(eh.e_phnum);
@@ -107,8 +114,10 @@ bool parse_elf(const File& f, const Elf64_Ehdr& eh, ElfInfo& info, std::string& 
   std::vector<std::pair<int64_t, uint64_t>> strings;  // (tag, offset in strtab)
   for (const auto& d : dyn) {
     if (d.d_tag == DT_NULL) break;
-    if (d.d_tag == DT_STRTAB) strtab_addr = d.d_un.d_ptr;
-    else if (d.d_tag == DT_STRSZ) strsz = d.d_un.d_val;
+    if (d.d_tag == DT_STRTAB)
+      strtab_addr = d.d_un.d_ptr;
+    else if (d.d_tag == DT_STRSZ)
+      strsz = d.d_un.d_val;
     else if (d.d_tag == DT_NEEDED || d.d_tag == DT_SONAME || d.d_tag == DT_RPATH || d.d_tag == DT_RUNPATH)
       strings.emplace_back(d.d_tag, d.d_un.d_val);
   }
@@ -127,10 +136,14 @@ bool parse_elf(const File& f, const Elf64_Ehdr& eh, ElfInfo& info, std::string& 
   for (const auto& [tag, off] : strings) {
     if (off >= strtab.size()) return bad("string offset outside DT_STRTAB");
     std::string s(strtab.c_str() + off, strnlen(strtab.c_str() + off, strtab.size() - off));
-    if (tag == DT_NEEDED) info.needed.push_back(s);
-    else if (tag == DT_SONAME) info.soname = s;
-    else if (tag == DT_RPATH) info.rpath.push_back(s);
-    else info.runpath.push_back(s);
+    if (tag == DT_NEEDED)
+      info.needed.push_back(s);
+    else if (tag == DT_SONAME)
+      info.soname = s;
+    else if (tag == DT_RPATH)
+      info.rpath.push_back(s);
+    else
+      info.runpath.push_back(s);
   }
   // As in glibc: an object with DT_RUNPATH has its DT_RPATH ignored.
   if (!info.runpath.empty()) info.rpath.clear();
@@ -269,8 +282,6 @@ class Closure {
 
 }  // namespace
 
-std::vector<ElfDependency> elf_shared_closure(const std::string& binary_path) {
-  return Closure(binary_path).run();
-}
+std::vector<ElfDependency> elf_shared_closure(const std::string& binary_path) { return Closure(binary_path).run(); }
 
 }  // namespace kreg

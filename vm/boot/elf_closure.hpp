@@ -11,9 +11,10 @@
 namespace kreg {
 
 struct ElfDependency {
-  std::string soname;     // e.g. "libbenchmark.so.1" (for the interpreter: its path)
-  std::string host_path;  // resolved file on the host (symlinks resolved to the real file)
-  std::string guest_path; // where the loader will look for it in the guest, e.g. "lib/x86_64-linux-gnu/libc.so.6" or "lib64/ld-linux-x86-64.so.2"
+  std::string soname;      // e.g. "libbenchmark.so.1" (for the interpreter: its path)
+  std::string host_path;   // resolved file on the host (symlinks resolved to the real file)
+  std::string guest_path;  // where the loader will look for it in the guest, e.g. "lib/x86_64-linux-gnu/libc.so.6" or
+                           // "lib64/ld-linux-x86-64.so.2"
 };
 
 // Returns the closure without duplicates, interpreter first. Empty for a static

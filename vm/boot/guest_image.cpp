@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
-#include "vm/common/error.hpp"
 #include "vm/boot/elf_closure.hpp"
 #include "vm/boot/initramfs.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 
@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 GuestBinaries locate_guest_binaries() {
   // All executables are built into one directory (CMAKE_RUNTIME_OUTPUT_DIRECTORY).
   fs::path dir = fs::read_symlink("/proc/self/exe").parent_path();
-  GuestBinaries b{(dir / "kreg-agent").string(), (dir / "kreg-statbench").string(), (dir / "raw").string(),
-                  "", std::string(KREG_SOURCE_DIR) + "/bench/memcg_poc.sh"};
+  GuestBinaries b{(dir / "kreg-agent").string(), (dir / "kreg-statbench").string(), (dir / "raw").string(), "",
+                  std::string(KREG_SOURCE_DIR) + "/bench/memcg_poc.sh"};
   std::vector<std::string> required = {b.agent, b.statbench};
   for (const char* raw : kRawLoops) required.push_back(b.raw_dir + "/" + raw);
   for (const auto& path : required)
@@ -24,7 +24,8 @@ GuestBinaries locate_guest_binaries() {
       throw KregError("guest binary " + path + " is missing (build it: cmake --build build)");
   // Debian's busybox-static: one static binary, so it needs no closure.
   for (const char* candidate : {"/bin/busybox", "/usr/bin/busybox"})
-    if (b.busybox.empty() && access(candidate, X_OK) == 0 && elf_shared_closure(candidate).empty()) b.busybox = candidate;
+    if (b.busybox.empty() && access(candidate, X_OK) == 0 && elf_shared_closure(candidate).empty())
+      b.busybox = candidate;
   return b;
 }
 

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "vm/common/error.hpp"
 #include "vm/archive/archive_util.hpp"
+#include "vm/common/error.hpp"
 
 namespace kreg {
 namespace {
@@ -36,7 +36,9 @@ using EntryPtr = std::unique_ptr<archive_entry, EntryFree>;
 // Closes an fd on scope exit.
 struct Fd {
   int fd = -1;
-  ~Fd() { if (fd >= 0) ::close(fd); }
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
 };
 
 // libarchive's errno is more useful than its message ("Failed to open ..."),
@@ -151,8 +153,7 @@ class Writer {
   void add_host_file(const std::string& path, const InitramfsEntry& in) {
     Fd f{::open(in.host_path.c_str(), O_RDONLY | O_CLOEXEC)};
     struct stat st {};
-    if (f.fd < 0 || ::fstat(f.fd, &st) != 0)
-      fail("cannot read " + in.host_path + ": " + std::strerror(errno));
+    if (f.fd < 0 || ::fstat(f.fd, &st) != 0) fail("cannot read " + in.host_path + ": " + std::strerror(errno));
     if (!S_ISREG(st.st_mode)) fail("cannot read " + in.host_path + ": not a regular file");
     EntryPtr e = make_entry(path, AE_IFREG, in.mode);
     archive_entry_set_size(e.get(), st.st_size);
@@ -173,8 +174,7 @@ class Writer {
   }
 
   void write_header(archive_entry* e, const std::string& path) {
-    if (archive_write_header(a_.get(), e) != ARCHIVE_OK)
-      fail("entry " + path + ": " + archive_cause(a_.get()));
+    if (archive_write_header(a_.get(), e) != ARCHIVE_OK) fail("entry " + path + ": " + archive_cause(a_.get()));
   }
 
   void write_data(const char* data, size_t size, const std::string& path) {

@@ -14,12 +14,18 @@ namespace kreg {
 
 std::string to_string(VmEnd end) {
   switch (end) {
-    case VmEnd::Done: return "done";
-    case VmEnd::NoHello: return "no-hello";
-    case VmEnd::Timeout: return "timeout";
-    case VmEnd::Panic: return "panic";
-    case VmEnd::ExitedEarly: return "exited-early";
-    case VmEnd::Stopped: return "stopped";
+    case VmEnd::Done:
+      return "done";
+    case VmEnd::NoHello:
+      return "no-hello";
+    case VmEnd::Timeout:
+      return "timeout";
+    case VmEnd::Panic:
+      return "panic";
+    case VmEnd::ExitedEarly:
+      return "exited-early";
+    case VmEnd::Stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -33,14 +39,14 @@ std::string kernel_append(const VmSpec& spec) {
 }
 
 std::vector<std::string> qemu_argv(const VmSpec& spec) {
-  std::vector<std::string> argv = {spec.qemu_binary, "-nodefaults", "-no-user-config",
-                                   "-accel", to_string(spec.accelerator)};
+  std::vector<std::string> argv = {spec.qemu_binary, "-nodefaults", "-no-user-config", "-accel",
+                                   to_string(spec.accelerator)};
   if (spec.accelerator == Accelerator::Kvm) argv.insert(argv.end(), {"-cpu", "host"});
-  argv.insert(argv.end(), {"-smp", std::to_string(spec.vcpus), "-m", std::to_string(spec.memory_mib),
-                           "-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_append(spec),
+  argv.insert(argv.end(), {"-smp", std::to_string(spec.vcpus), "-m", std::to_string(spec.memory_mib), "-kernel",
+                           spec.kernel, "-initrd", spec.initrd, "-append", kernel_append(spec),
                            // No network at all; no display, no monitor, no terminal: CI has no stdin.
-                           "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot",
-                           "-serial", "file:" + spec.console_log, "-serial", "file:" + spec.results_log});
+                           "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot", "-serial",
+                           "file:" + spec.console_log, "-serial", "file:" + spec.results_log});
   // cache=unsafe: the disk is scratch, thrown away after the run; host
   // fsyncs would only add noise to the guest's page-cache measurements.
   if (!spec.disk_image.empty())

@@ -15,13 +15,13 @@ namespace kreg {
 
 struct VmSpec {
   std::string qemu_binary = "qemu-system-x86_64";
-  std::string kernel;         // bzImage
-  std::string initrd;         // cpio from build_guest_image
-  std::string extra_append;   // appended to kreg's kernel command line
-  std::string console_log;    // ttyS0 goes here
-  std::string results_log;    // ttyS1 (the framed records) goes here
-  std::string qemu_log;       // QEMU's own stdout/stderr
-  std::string disk_image;     // raw ext4 scratch disk on virtio-blk, "" for none
+  std::string kernel;        // bzImage
+  std::string initrd;        // cpio from build_guest_image
+  std::string extra_append;  // appended to kreg's kernel command line
+  std::string console_log;   // ttyS0 goes here
+  std::string results_log;   // ttyS1 (the framed records) goes here
+  std::string qemu_log;      // QEMU's own stdout/stderr
+  std::string disk_image;    // raw ext4 scratch disk on virtio-blk, "" for none
   Accelerator accelerator = Accelerator::Tcg;
   int vcpus = 2;
   int memory_mib = 1024;
@@ -36,12 +36,12 @@ std::string to_string(VmEnd end);
 
 struct VmOutcome {
   VmEnd end = VmEnd::ExitedEarly;
-  std::string reason;          // one line, for the user
-  double boot_to_hello_s = -1; // host clock
+  std::string reason;           // one line, for the user
+  double boot_to_hello_s = -1;  // host clock
   double wall_s = 0;
   size_t frames = 0;
   size_t corrupt_frames = 0;
-  std::string console_tail;    // last lines of the console
+  std::string console_tail;  // last lines of the console
 };
 
 // The exact argv QEMU is started with (execve-style; exposed for tests).

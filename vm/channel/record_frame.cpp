@@ -11,9 +11,7 @@ namespace kreg {
 namespace {
 constexpr std::string_view kMagic = "@KREG1 ";
 
-bool has_space_or_newline(std::string_view s) {
-  return s.find_first_of(" \t\r\n") != std::string_view::npos;
-}
+bool has_space_or_newline(std::string_view s) { return s.find_first_of(" \t\r\n") != std::string_view::npos; }
 
 // Splits off the next space-terminated token from `rest`.
 bool next_token(std::string_view& rest, std::string_view& token) {
@@ -26,8 +24,7 @@ bool next_token(std::string_view& rest, std::string_view& token) {
 }  // namespace
 
 uint32_t crc32_of(std::string_view data) {
-  return static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
 }
 
 std::string encode_frame(const Frame& frame) {
@@ -66,10 +63,8 @@ void FrameDecoder::decode_line(std::string_view line) {
   size_t length = 0;
   uint32_t crc = 0;
   bool ok = next_token(rest, type) && next_token(rest, len_text) && next_token(rest, crc_text) &&
-            std::from_chars(len_text.data(), len_text.data() + len_text.size(), length).ec ==
-                std::errc{} &&
-            std::from_chars(crc_text.data(), crc_text.data() + crc_text.size(), crc, 16).ec ==
-                std::errc{} &&
+            std::from_chars(len_text.data(), len_text.data() + len_text.size(), length).ec == std::errc{} &&
+            std::from_chars(crc_text.data(), crc_text.data() + crc_text.size(), crc, 16).ec == std::errc{} &&
             rest.size() == length && crc32_of(rest) == crc;
   if (!ok) {
     ++corrupt_;

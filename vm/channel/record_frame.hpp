@@ -28,8 +28,8 @@ std::string encode_frame(const Frame& frame);
 class FrameDecoder {
  public:
   void feed(std::string_view bytes);
-  std::vector<Frame> take();                 // frames decoded so far
-  size_t corrupt() const { return corrupt_; } // frames that failed verification
+  std::vector<Frame> take();                   // frames decoded so far
+  size_t corrupt() const { return corrupt_; }  // frames that failed verification
   size_t pending_bytes() const { return partial_.size(); }
 
  private:

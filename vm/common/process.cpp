@@ -20,8 +20,7 @@ extern char** environ;
 namespace kreg {
 
 std::optional<std::string> find_program(const std::string& name) {
-  if (name.find('/') != std::string::npos)
-    return access(name.c_str(), X_OK) == 0 ? std::optional(name) : std::nullopt;
+  if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? std::optional(name) : std::nullopt;
   const char* path = std::getenv("PATH");
   std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
@@ -75,7 +74,8 @@ CapturedRun run_captured(const std::vector<std::string>& argv, const std::string
   char out_tmpl[] = "/tmp/kreg-out-XXXXXX";
   char err_tmpl[] = "/tmp/kreg-err-XXXXXX";
   int out_fd = mkstemp(out_tmpl), err_fd = mkstemp(err_tmpl);
-  if (out_fd < 0 || err_fd < 0) throw KregError(std::string("cannot create temporary file in /tmp: ") + std::strerror(errno));
+  if (out_fd < 0 || err_fd < 0)
+    throw KregError(std::string("cannot create temporary file in /tmp: ") + std::strerror(errno));
   close(out_fd);
   close(err_fd);
   CapturedRun run;

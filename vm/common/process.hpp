@@ -14,10 +14,10 @@ namespace kreg {
 std::optional<std::string> find_program(const std::string& name);
 
 struct SpawnOptions {
-  std::string working_dir;  // "" = inherit
-  std::string stdout_path;  // "" = inherit; else truncate+write this file
-  std::string stderr_path;  // "" = inherit; "=stdout" = same file as stdout
-  bool stdin_null = true;   // QEMU and apt must never wait on a terminal
+  std::string working_dir;         // "" = inherit
+  std::string stdout_path;         // "" = inherit; else truncate+write this file
+  std::string stderr_path;         // "" = inherit; "=stdout" = same file as stdout
+  bool stdin_null = true;          // QEMU and apt must never wait on a terminal
   bool own_process_group = false;  // not signalled by the terminal's Ctrl-C
 };
 

@@ -25,8 +25,11 @@ constexpr const char* kResultDevice = "/dev/ttyS1";
 nlohmann::json kernel_identity() {
   utsname u{};
   uname(&u);
-  return {{"release", u.release}, {"version", u.version}, {"machine", u.machine},
-          {"cmdline", kreg::guest::kernel_cmdline()}, {"nprocs", sysconf(_SC_NPROCESSORS_ONLN)}};
+  return {{"release", u.release},
+          {"version", u.version},
+          {"machine", u.machine},
+          {"cmdline", kreg::guest::kernel_cmdline()},
+          {"nprocs", sysconf(_SC_NPROCESSORS_ONLN)}};
 }
 
 nlohmann::json run_job(const nlohmann::json& job, kreg::guest::GuestEnvironment& env,
@@ -43,7 +46,8 @@ nlohmann::json run_job(const nlohmann::json& job, kreg::guest::GuestEnvironment&
       // A kernel without memcg v1 (6.12+ cloud builds) is a finding, not a
       // failure: the job is skipped with the mount error as evidence.
       if (mode != "v1") throw;
-      return {{"status", "skipped"}, {"skip_reason", std::string("cgroup v1 memory controller unavailable: ") + e.what()},
+      return {{"status", "skipped"},
+              {"skip_reason", std::string("cgroup v1 memory controller unavailable: ") + e.what()},
               {"points", nlohmann::json::array()}};
     }
     cgroup_features = kreg::guest::probe_cgroup_features(mode);

@@ -78,8 +78,8 @@ nlohmann::json probe_kernel_features() {
   // be counted from cgroup.stat.
   const std::string cgroups = slurp("/proc/cgroups");
   bool listed = cgroups.find("\nmemory\t") != std::string::npos;
-  f["memory_in_proc_cgroups"] = feature(listed, listed ? "/proc/cgroups has a memory row"
-                                                       : "/proc/cgroups has no memory row");
+  f["memory_in_proc_cgroups"] =
+      feature(listed, listed ? "/proc/cgroups has a memory row" : "/proc/cgroups has no memory row");
   std::string tracing = tracefs_dir();
   f["tracefs"] = feature(!tracing.empty(), tracing.empty() ? "no tracefs" : "tracefs at " + tracing);
   bool graph = !tracing.empty() && slurp(tracing + "/available_tracers").find("function_graph") != std::string::npos;
@@ -92,9 +92,9 @@ nlohmann::json probe_kernel_features() {
   int fields = 0;
   for (long long v; ds >> v;) ++fields;
   bool negative = fields >= 5 && major_minor(u.release) >= 5000;
-  f["dentry_nr_negative"] = feature(negative, std::to_string(fields) + " fields in dentry-state, kernel " +
-                                                  u.release + (negative ? " (>= 5.0 names the 5th nr_negative)"
-                                                                        : " (< 5.0: no nr_negative)"));
+  f["dentry_nr_negative"] =
+      feature(negative, std::to_string(fields) + " fields in dentry-state, kernel " + u.release +
+                            (negative ? " (>= 5.0 names the 5th nr_negative)" : " (< 5.0: no nr_negative)"));
   bool modules = exists("/proc/modules");
   f["module_loading"] = feature(modules, modules ? "/proc/modules exists" : "no /proc/modules (CONFIG_MODULES off)");
   return f;
@@ -122,8 +122,10 @@ nlohmann::json probe_cgroup_features(const std::string& mode) {
     for (const char* k : {"memory_reclaim", "memory_numa_stat"}) f[k] = {{"available", nullptr}, {"evidence", why}};
     return f;
   }
-  for (const auto& [key, file] : {std::pair{"memory_reclaim", "memory.reclaim"}, {"memory_numa_stat", "memory.numa_stat"}})
-    f[key] = feature(exists(child + "/" + file), std::string("v2 child cgroup ") + (exists(child + "/" + file) ? "has " : "lacks ") + file);
+  for (const auto& [key, file] :
+       {std::pair{"memory_reclaim", "memory.reclaim"}, {"memory_numa_stat", "memory.numa_stat"}})
+    f[key] = feature(exists(child + "/" + file),
+                     std::string("v2 child cgroup ") + (exists(child + "/" + file) ? "has " : "lacks ") + file);
   f["memory_force_empty"] = feature(false, "memory.force_empty exists on cgroup v1 only");
   rmdir(child.c_str());  // empty, never charged: freed at once, not left dying
   return f;

@@ -18,8 +18,8 @@ namespace {
 void mount_or_throw(const char* source, const char* target, const char* type, const char* data) {
   mkdir(target, 0755);
   if (mount(source, target, type, 0, data) != 0 && errno != EBUSY)
-    throw std::runtime_error(std::string("cannot mount ") + type + " (" + (data ? data : "") + ") on " + target +
-                             ": " + std::strerror(errno));
+    throw std::runtime_error(std::string("cannot mount ") + type + " (" + (data ? data : "") + ") on " + target + ": " +
+                             std::strerror(errno));
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 // kernel panics).
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 
 namespace kreg::guest {
 

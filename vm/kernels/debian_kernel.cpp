@@ -2,24 +2,24 @@
 // The mirror is the one the host's apt already uses (never a host name of
 // ours); lists and downloads live in kreg's cache, so the host's apt state
 // is never touched. Debian's archive keyring trusts bullseye to trixie.
-#include <algorithm>
-#include <cctype>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <set>
-#include <regex>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include "vm/common/error.hpp"
-#include "vm/kernels/kernel_fetch.hpp"
 #include "vm/common/process.hpp"
+#include "vm/kernels/kernel_fetch.hpp"
 
 namespace kreg {
 
@@ -55,16 +55,20 @@ HostMirrors host_debian_mirrors() {
     }
   }
   if (m.main.empty())
-    throw KregError("no Debian mirror in the host's apt sources (/etc/apt/sources.list*); debian:<suite> kernels need one");
+    throw KregError(
+        "no Debian mirror in the host's apt sources (/etc/apt/sources.list*); debian:<suite> kernels need one");
   return m;
 }
 
 struct PrivateApt {
   std::string dir;
   std::vector<std::string> options() const {
-    return {"-o", "Dir::Etc::sourcelist=" + dir + "/sources.list", "-o", "Dir::Etc::sourceparts=-", "-o",
-            "Dir::State::Lists=" + dir + "/lists", "-o", "Dir::Cache=" + dir + "/cache", "-o",
-            "APT::Get::List-Cleanup=0", "-o", "APT::Sandbox::User=root"};  // root-owned cache dir
+    return {"-o", "Dir::Etc::sourcelist=" + dir + "/sources.list",
+            "-o", "Dir::Etc::sourceparts=-",
+            "-o", "Dir::State::Lists=" + dir + "/lists",
+            "-o", "Dir::Cache=" + dir + "/cache",
+            "-o", "APT::Get::List-Cleanup=0",
+            "-o", "APT::Sandbox::User=root"};  // root-owned cache dir
   }
   CapturedRun run(const std::string& tool, std::vector<std::string> args, const std::string& cwd = "") const {
     std::vector<std::string> argv = {tool};
@@ -163,7 +167,8 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
   std::string rest = spec.substr(std::string("debian:").size());
   std::string suite = rest.substr(0, rest.find(':'));
   std::string prefix = rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
-  if (suite.empty()) throw KregError("kernel '" + spec + "' names no suite (e.g. debian:bullseye or debian:bookworm:6.1)");
+  if (suite.empty())
+    throw KregError("kernel '" + spec + "' names no suite (e.g. debian:bullseye or debian:bookworm:6.1)");
   // apt's own lock fails at once when another kreg is resolving the same
   // suite; this one waits its turn (and then finds the kernel cached).
   SuiteLock lock(cache_dir + "/apt/" + suite);
@@ -204,7 +209,8 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
     if (unavailable.count(package + "=" + version)) continue;
     ++tried;
     std::string dir = cache_dir + "/kernels/" + sha;
-    if (fs::exists(dir + "/kernel.json")) return kernel_from_json(nlohmann::json::parse(std::ifstream(dir + "/kernel.json")));
+    if (fs::exists(dir + "/kernel.json"))
+      return kernel_from_json(nlohmann::json::parse(std::ifstream(dir + "/kernel.json")));
     // From trixie-backports on, linux-image-<ver> is a small package depending
     // on linux-binary- (the image), linux-base- (config) and linux-modules-<ver>.
     std::vector<std::string> packages = {package};
@@ -234,10 +240,10 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
     fs::remove_all(download_dir);
     return k;
   }
-  throw KregError(first_error.empty() ? "no downloadable linux-image-" + prefix + "*-cloud-amd64 in Debian suite '" +
-                                            suite + "' (the mirror refused every candidate before: see " +
-                                            unavailable_path + ")"
-                                      : first_error);
+  throw KregError(first_error.empty()
+                      ? "no downloadable linux-image-" + prefix + "*-cloud-amd64 in Debian suite '" + suite +
+                            "' (the mirror refused every candidate before: see " + unavailable_path + ")"
+                      : first_error);
 }
 
 KernelImage obtain_kernel(const std::string& spec, const std::string& cache_dir) {

@@ -130,7 +130,7 @@ std::vector<KernelFeature> probe_features(const std::string& config_text, const 
   // CONFIG_KPROBE_EVENT until 4.11 (CentOS 7's 3.10), CONFIG_KPROBE_EVENTS since.
   p.option("kprobe_events", "kprobe trace events (tracefs kprobe_events)",
            config.contains("CONFIG_KPROBE_EVENTS") || !config.contains("CONFIG_KPROBE_EVENT") ? "CONFIG_KPROBE_EVENTS"
-                                                                                               : "CONFIG_KPROBE_EVENT");
+                                                                                              : "CONFIG_KPROBE_EVENT");
   p.option("ftrace", "ftrace (tracefs)", "CONFIG_FTRACE");
   p.option("function_graph_tracer", "function_graph tracer (--kernel-trace)", "CONFIG_FUNCTION_GRAPH_TRACER");
   p.option("modules", "loadable modules", "CONFIG_MODULES");

@@ -5,9 +5,9 @@
 // expectation.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <compare>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,8 +17,8 @@
 namespace kreg {
 
 struct KernelFeature {
-  std::string name;      // e.g. "memcg_v1"
-  std::string summary;   // what it means for kreg, e.g. "cgroup v1 memory controller"
+  std::string name;     // e.g. "memcg_v1"
+  std::string summary;  // what it means for kreg, e.g. "cgroup v1 memory controller"
   bool available = false;
   std::string source;    // "config" or "version"
   std::string evidence;  // e.g. "CONFIG_MEMCG_V1 is not set"

@@ -11,21 +11,26 @@
 #include <sstream>
 #include <tuple>
 
-#include "vm/common/error.hpp"
 #include "vm/archive/deb_extract.hpp"
-#include "vm/common/process.hpp"
 #include "vm/archive/rpm_extract.hpp"
+#include "vm/common/error.hpp"
+#include "vm/common/process.hpp"
 
 namespace kreg {
 
 namespace fs = std::filesystem;
 
 nlohmann::json to_json(const KernelImage& k) {
-  return {{"vmlinuz", k.vmlinuz},       {"modules_dir", k.modules_dir},
-          {"config_path", k.config_path}, {"release", k.release},
-          {"package", k.package},       {"package_version", k.package_version},
-          {"image_sha256", k.image_sha256}, {"config_sha256", k.config_sha256},
-          {"source", k.source},         {"packages", k.packages},
+  return {{"vmlinuz", k.vmlinuz},
+          {"modules_dir", k.modules_dir},
+          {"config_path", k.config_path},
+          {"release", k.release},
+          {"package", k.package},
+          {"package_version", k.package_version},
+          {"image_sha256", k.image_sha256},
+          {"config_sha256", k.config_sha256},
+          {"source", k.source},
+          {"packages", k.packages},
           {"files", k.files}};
 }
 
@@ -145,7 +150,6 @@ KernelImage unpack_kernel_packages(const std::vector<std::string>& packages, con
   return k;
 }
 
-
 std::string sha256_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw KregError("cannot read " + path);
@@ -169,12 +173,14 @@ std::string sha256_file(const std::string& path) {
 
 void check_bzimage(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw KregError("kernel image " + path + " is missing or unreadable (give a bzImage path or a linux-image .deb)");
+  if (!in)
+    throw KregError("kernel image " + path + " is missing or unreadable (give a bzImage path or a linux-image .deb)");
   char magic[4] = {};
   in.seekg(0x202);
   in.read(magic, 4);
   if (!in || std::string(magic, 4) != "HdrS")
-    throw KregError("kernel image " + path + " is not an x86 bzImage (no HdrS boot header); it may be corrupt or another architecture");
+    throw KregError("kernel image " + path +
+                    " is not an x86 bzImage (no HdrS boot header); it may be corrupt or another architecture");
 }
 
 std::string default_cache_dir() {
@@ -199,7 +205,9 @@ KernelImage fetch_debian_61_cloud(const std::string& cache_dir) {
     }
   }
   if (best.empty())
-    throw KregError("apt knows no linux-image-6.1.0-*-cloud-amd64-unsigned package (run 'apt-get update' on a Debian bookworm host, or pass --kernel PATH)");
+    throw KregError(
+        "apt knows no linux-image-6.1.0-*-cloud-amd64-unsigned package (run 'apt-get update' on a Debian bookworm "
+        "host, or pass --kernel PATH)");
   CapturedRun show = run_captured({"apt-cache", "show", "--no-all-versions", best});
   std::string version = control_field(show.out, "Version"), sha = control_field(show.out, "SHA256");
   if (show.exit_code != 0 || version.empty() || sha.size() != 64)

@@ -3,8 +3,8 @@
 // kernel the user names (a bzImage file, a .deb or an .rpm).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -19,7 +19,7 @@ struct KernelImage {
   std::string package_version;  // Debian version or RPM version-release, "" for a bare image
   std::string image_sha256;
   std::string config_sha256;
-  std::string source;           // what the user asked for, e.g. "debian:bookworm (6.1 cloud)"
+  std::string source;                        // what the user asked for, e.g. "debian:bookworm (6.1 cloud)"
   std::vector<std::string> packages;         // file names of the packages extracted, first names the kernel
   std::map<std::string, std::string> files;  // "vmlinuz"/"config"/"modules" -> "<package file>: <member>"
 };

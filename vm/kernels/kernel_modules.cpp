@@ -166,8 +166,7 @@ std::string module_bytes(const KernelModule& m) {
   return m.compressed ? read_compressed_file(m.host_path) : read_plain_file(m.host_path);
 }
 
-std::vector<KernelModule> module_closure(const std::string& modules_dir,
-                                         const std::vector<std::string>& wanted) {
+std::vector<KernelModule> module_closure(const std::string& modules_dir, const std::vector<std::string>& wanted) {
   std::map<std::string, KernelModule> index = index_modules(modules_dir);
   std::set<std::string> builtin = read_builtin(modules_dir);
   std::vector<KernelModule> order;

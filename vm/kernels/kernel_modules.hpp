@@ -21,8 +21,7 @@ struct KernelModule {
 // of its depends, no duplicates. Modules listed in modules.builtin are built
 // into the kernel and are silently skipped. Throws KregError naming the module
 // and modules_dir when a module is neither a file in the tree nor builtin.
-std::vector<KernelModule> module_closure(const std::string& modules_dir,
-                                         const std::vector<std::string>& wanted);
+std::vector<KernelModule> module_closure(const std::string& modules_dir, const std::vector<std::string>& wanted);
 
 // The uncompressed .ko contents (the guest kernel may lack the decompressor,
 // and the agent certainly does). Throws KregError on read/decompress failure.
