@@ -47,6 +47,11 @@ bool file_has_k(const std::string& path) {
 std::string kvm_unusable_reason(const std::string& qemu_binary) {
   if (access("/dev/kvm", R_OK | W_OK) != 0) return std::string("/dev/kvm: ") + std::strerror(errno);
   namespace fs = std::filesystem;
+  // PVM (kvm_pvm) runs only PVM-enabled guests: it runs the probe's boot
+  // sector, even one that enters long mode, but a stock kernel hangs right
+  // after its real-mode setup, so the probe cannot tell. Its module says so.
+  if (fs::exists("/sys/module/kvm_pvm") && !fs::exists("/sys/module/kvm_intel") && !fs::exists("/sys/module/kvm_amd"))
+    return "the host's KVM is kvm_pvm, which boots only PVM-enabled guest kernels";
   char dir_tmpl[] = "/tmp/kreg-kvmprobe-XXXXXX";
   if (!mkdtemp(dir_tmpl)) return std::string("cannot create a temporary directory: ") + std::strerror(errno);
   std::string dir = dir_tmpl, image = dir + "/boot.img", serial = dir + "/serial.out";
