@@ -6,6 +6,7 @@
 
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
+#include "vm/common/source_dir.hpp"
 
 namespace kreg {
 
@@ -13,7 +14,7 @@ namespace fs = std::filesystem;
 
 std::string plots_dir() {
   if (const char* dir = std::getenv("KREG_PLOTS_DIR"); dir && *dir) return dir;
-  return std::string(KREG_SOURCE_DIR) + "/plots";
+  return source_dir() + "/plots";
 }
 
 int report_command(const std::string& run_dir, const std::string& python, const std::string& compare_md) {

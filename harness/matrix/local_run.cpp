@@ -17,6 +17,7 @@
 #include "scenarios/kernel_files.hpp"
 #include "scenarios/memcg_counts.hpp"
 #include "vm/common/error.hpp"
+#include "vm/common/source_dir.hpp"
 
 namespace kreg {
 
@@ -128,7 +129,7 @@ nlohmann::json run_jobs_locally(const nlohmann::json& jobs, nlohmann::json& part
   env.statbench = (bin / "kreg-statbench").string();
   env.raw_dir = (bin / "raw").string();
   env.busybox = "/bin/busybox";
-  env.poc_script = std::string(KREG_SOURCE_DIR) + "/bench/memcg_poc.sh";
+  env.poc_script = source_dir() + "/bench/memcg_poc.sh";
 
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw KregError(std::string("pipe: ") + std::strerror(errno));

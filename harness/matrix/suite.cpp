@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "vm/common/error.hpp"
+#include "vm/common/source_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -226,7 +227,7 @@ std::string find_suite_file(const std::string& name_or_path) {
   }
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("KREG_SUITES_DIR")) dirs.push_back(env);
-  dirs.push_back(KREG_SOURCE_DIR "/suites");
+  dirs.push_back(source_dir() + "/suites");
   dirs.push_back("suites");
   std::set<std::string> known;
   for (const auto& dir : dirs) {

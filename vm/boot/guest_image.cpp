@@ -7,6 +7,7 @@
 #include "vm/boot/elf_closure.hpp"
 #include "vm/boot/initramfs.hpp"
 #include "vm/common/error.hpp"
+#include "vm/common/source_dir.hpp"
 
 namespace kreg {
 
@@ -16,7 +17,7 @@ GuestBinaries locate_guest_binaries() {
   // All executables are built into one directory (CMAKE_RUNTIME_OUTPUT_DIRECTORY).
   fs::path dir = fs::read_symlink("/proc/self/exe").parent_path();
   GuestBinaries b{(dir / "kreg-agent").string(), (dir / "kreg-statbench").string(), (dir / "raw").string(), "",
-                  std::string(KREG_SOURCE_DIR) + "/bench/memcg_poc.sh"};
+                  source_dir() + "/bench/memcg_poc.sh"};
   std::vector<std::string> required = {b.agent, b.statbench};
   for (const char* raw : kRawLoops) required.push_back(b.raw_dir + "/" + raw);
   for (const auto& path : required)
