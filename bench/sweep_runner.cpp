@@ -9,6 +9,7 @@
 #include "bench/kernel_trace.hpp"
 #include "bench/metric_catalog.hpp"
 #include "bench/stat_bench_client.hpp"
+#include "scenarios/generator_table.hpp"
 #include "scenarios/kernel_counters.hpp"
 
 namespace kreg {
@@ -18,21 +19,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-std::vector<int64_t> checked_targets(const nlohmann::json& job) {
-  if (!job.contains("targets") || !job["targets"].is_array() || job["targets"].empty())
-    throw std::invalid_argument("job " + job.value("job_id", "?") + ": 'targets' must be a non-empty array");
-  std::vector<int64_t> targets;
-  int64_t previous = -1;
-  for (const auto& t : job["targets"]) {
-    if (!t.is_number_integer() || t.get<int64_t>() <= previous)
-      throw std::invalid_argument("job " + job.value("job_id", "?") +
-                                  ": 'targets' must be non-negative integers in increasing order, got " + t.dump());
-    previous = t.get<int64_t>();
-    targets.push_back(previous);
-  }
-  return targets;
-}
 
 // Kernel memory per object between two counter snapshots: what capacity
 // planning asks ("how much does a dying memcg cost on this kernel").
@@ -100,7 +86,8 @@ std::string errno_name(int err) {
 nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env, const ProgressFn& progress) {
   const auto start = Clock::now();
   const std::string job_id = job.value("job_id", "?");
-  const auto targets = checked_targets(job);
+  check_sweep_job(job);
+  const auto targets = job["targets"].get<std::vector<int64_t>>();
   const bool latency = job.value("latency", true);
   StatReadRequest bench;
   bench.binary = env.statbench;
@@ -112,7 +99,9 @@ nlohmann::json run_sweep(const nlohmann::json& job, const SweepEnvironment& env,
   record["counters_before"] = read_kernel_counters();
   std::unique_ptr<Generator> generator;
   try {
-    generator = make_generator(job.at("scenario"), job.value("params", nlohmann::json::object()), env.context);
+    GeneratorContext context = env.context;
+    context.cgroup_mode = job.value("cgroup_mode", context.cgroup_mode);
+    generator = make_generator(job.at("scenario"), job.value("params", nlohmann::json::object()), context);
   } catch (const GeneratorUnavailable& e) {
     record["status"] = "skipped";
     record["skip_reason"] = e.what();

@@ -10,20 +10,17 @@ Standard library only.
 import re
 import statistics
 
+import catalog
 from load_results import accelerator, job_id, measured, metrics, release
 
 COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
           "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray"]
 MODE_STYLE = {"": ("-", "o"), "v1": ("-", "o"), "v2": ("--", "s")}
 OTHER_STYLES = [(":", "^"), ("-.", "D"), ("-", "v"), ("--", "P")]
-# Per scenario (and netns mode): what x counts, and the measured count of objects the kernel
-# still holds at a point (dying memcgs, live netns, ...).
-X_LABELS = {"memcg-churn": "memcgs churned (mkdir, write, exit, rmdir)", "netns/live": "live network namespaces",
-            "netns/dead": "network namespaces created and released", "pause-loop": "pods run and torn down",
-            "dentry-negative": "negative dentries created"}
-HELD_KEYS = {"memcg-churn": ("memcg_dying", "dying memcgs"), "netns/live": ("netns_live", "live netns"),
-             "netns/dead": ("slab_net_namespace_active_objs", "net_namespace slab objects"),
-             "pause-loop": ("pods_live", "live pods"), "dentry-negative": ("dentry_nr_negative", "negative dentries")}
+# Per scenario family (netns/live, netns/dead, memcg-churn, ...): what x counts, and the measured
+# count of objects the kernel still holds at a point. Both come from kreg's generator table.
+X_LABELS = catalog.LazyMap(lambda: {f["id"]: f["x_label"] for f in catalog.families()})
+HELD_KEYS = catalog.LazyMap(lambda: {f["id"]: (f["held_key"], f["held_label"]) for f in catalog.families()})
 NOT_LATENCY = {"timer_overhead"}
 
 
@@ -49,7 +46,7 @@ def cgroup_mode(record):
     if isinstance(unit, dict) and "cgroup_mode" in unit:
         return str(unit.get("cgroup_mode") or "")
     mode = str((record.get("job") or {}).get("cgroup_mode") or "")
-    if scenario(record) in ("memcg-churn", "memcg-dying", "pause-loop") or mode in job_id(record).split("/"):
+    if scenario(record) in catalog.cgroup_scenarios() or mode in job_id(record).split("/"):
         return mode
     return ""
 
@@ -76,11 +73,9 @@ def singular(noun):
 
 
 def x_of(point):
-    for key in ("created", "churned", "target"):
-        v = point.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return v
-    return None
+    """A sweep point's x: the objects the generator made ("created"), None if absent."""
+    v = point.get("created")
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def is_latency(name, info):

@@ -8,6 +8,8 @@ import glob
 import json
 import os
 
+import catalog
+
 
 class RunDirError(Exception):
     """A run directory report.py cannot work from; str() is the one-line message."""
@@ -60,16 +62,24 @@ def load_run(run_dir):
 
 
 def _normalise(record):
-    """Sweep records name the x "created" and keep generator parameters under
-    job.params; memcg points also get "churned" and the job its parameters as flat keys."""
+    """The job gets its generator parameters as flat keys too (job.params stays), and metrics renamed
+    since the record was written get their current names (results/README.md, "Reading older records")."""
     job = record.get("job")
     if isinstance(job, dict) and isinstance(job.get("params"), dict):
         for key, value in job["params"].items():
             job.setdefault(key, value)
-    if record.get("object") == "memcgs":
-        for point in record["points"]:
-            if "churned" not in point and isinstance(point.get("created"), (int, float)):
-                point["churned"] = point["created"]
+    renamed = catalog.renamed_metrics()
+
+    def rename(mapping):
+        if isinstance(mapping, dict):
+            for old, new in renamed.items():
+                if old in mapping:
+                    mapping[new] = mapping.pop(old)
+
+    rename(record.get("metric_info"))
+    for point in record["points"]:
+        rename(point.get("metrics"))
+        rename(point.get("skipped"))
 
 
 def release(record):

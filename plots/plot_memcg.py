@@ -18,7 +18,7 @@ DYING_FILE = "dying_vs_churned.png"
 
 
 def memcg_families(families):
-    return [f for f in families if f.scenario in ("memcg-churn", "memcg-dying")]
+    return [f for f in families if f.scenario == "memcg-churn"]
 
 
 def plot_dying_vs_churned(families, records, out_path, run_id):

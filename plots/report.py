@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plots, a capacity-planning report and a summary of a kreg run.
 
-    python3 plots/report.py RUN_DIR --out OUT_DIR [--compare FILE]
+    python3 plots/report.py RUN_DIR --out OUT_DIR [--compare FILE] [--catalog FILE]
 
 Reads RUN_DIR/run.json and RUN_DIR/jobs/**/*.json (schema: results/README.md) and writes into
 OUT_DIR, replacing the PNGs of an earlier report there:
@@ -25,6 +25,7 @@ import importlib.util
 import os
 import sys
 
+import catalog
 from load_results import RunDirError, load_run
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -47,7 +48,11 @@ def main(argv=None):
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a kreg run directory, results/<run-id>/")
     parser.add_argument("--out", required=True, metavar="OUT_DIR", help="directory for the PNGs and reports")
     parser.add_argument("--compare", metavar="FILE", help="kreg compare's summary.md (default: RUN_DIR/compare/*.md)")
+    parser.add_argument("--catalog", metavar="FILE",
+                        help="kreg's tables, as `kreg catalog` writes them (default: $KREG_CATALOG)")
     args = parser.parse_args(argv)
+    if args.catalog:
+        catalog.use(args.catalog)
 
     try:
         run, records = load_run(args.run_dir)

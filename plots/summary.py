@@ -39,14 +39,14 @@ def _fence(text):
 
 def _job_table(record, names):
     key = scenario_key(record)
-    memcg = key in ("memcg-churn", "memcg-dying")
+    memcg = key == "memcg-churn"
     columns = MEASURED_COLUMNS.get(key, [(HELD_KEYS[key][0], HELD_KEYS[key][1])] if key in HELD_KEYS else [])
-    header = ["target", "churned" if memcg else "created"] + [title for _, title in columns]
-    header += ["dying/churned %"] if memcg else []
+    header = ["target", "created"] + [title for _, title in columns]
+    header += ["dying/created %"] if memcg else []
     header += [f"{n} median / p90 / p99 (µs)" for n in names]
     lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     for p in record["points"]:
-        created = p.get("churned", p.get("created"))
+        created = p.get("created")
         row = [_cell(p.get("target")), _cell(created)] + [_cell(measured(p, k)) for k, _ in columns]
         if memcg:
             dying = measured(p, "memcg_dying")
@@ -79,7 +79,7 @@ def _job_section(record):
     if record.get("skip_reason"):
         lines += [f"Skipped: {_cell(record['skip_reason'])}", ""]
     base = record.get("baseline") or {}
-    if base and "memcg_dying" in base and scenario_key(record) in ("memcg-churn", "memcg-dying"):
+    if base and "memcg_dying" in base and scenario_key(record) == "memcg-churn":
         lines += [f"Baseline before churning: {_cell(base.get('memcg_dying'))} dying, "
                   f"{_cell(base.get('memcg_num_cgroups'))} memcgs in /proc/cgroups.", ""]
     if not record["points"]:

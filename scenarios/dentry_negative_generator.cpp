@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "scenarios/generator_table.hpp"
 #include "scenarios/kernel_counters.hpp"
 
 namespace kreg {
@@ -97,8 +98,7 @@ class DentryNegativeGenerator final : public Generator {
   std::vector<std::string> traced_functions() const override { return {"__d_lookup", "__d_lookup_rcu"}; }
 
   std::vector<StatRead> stat_reads() const override {
-    return {{"negative_dentry_cached_lookup", dir_ + "/n0000000000", "lookup"},
-            {"negative_dentry_fresh_lookup", dir_ + "/kreg-never-created", "lookup"}};
+    return resolve_stat_paths(generator_info(kGen).stat_paths, {"", "", dir_, ""});
   }
 
   // Unlinks any file a create-unlink step left behind (only an interrupted
@@ -157,21 +157,38 @@ class DentryNegativeGenerator final : public Generator {
 
 }  // namespace
 
-std::unique_ptr<Generator> make_dentry_negative_generator(const nlohmann::json& params,
-                                                          const GeneratorContext& context) {
+namespace {
+
+std::invalid_argument bad_dir(const std::string& dir, const std::string& why) {
+  return std::invalid_argument(kGen + ": 'dir' " + why + ", got \"" + dir + "\"");
+}
+
+// The parameters alone, touching nothing: (mode, dir as given).
+std::pair<Mode, std::string> parse_params(const nlohmann::json& params) {
   const std::string mode_s = choice_param(params, kGen, "mode", "lookup", {"lookup", "create-unlink", "both"});
   const Mode mode = mode_s == "lookup" ? Mode::kLookup : mode_s == "create-unlink" ? Mode::kCreateUnlink : Mode::kBoth;
   std::string dir = string_param(params, kGen, "dir", "dentry-negative");
-  auto bad_dir = [&](const std::string& why) {
-    return std::invalid_argument(kGen + ": 'dir' " + why + ", got \"" + dir + "\"");
-  };
-  if (dir.front() != '/') {
+  if (dir.front() != '/')
     for (size_t pos = 0; pos != std::string::npos;) {
       const size_t next = dir.find('/', pos);
       if (dir.compare(pos, next - pos, "..") == 0)  // compare clamps npos to the end
-        throw bad_dir("must stay inside scratch_dir " + context.scratch_dir + " (no '..')");
+        throw bad_dir(dir, "must stay inside the scratch directory (no '..')");
       pos = next == std::string::npos ? next : next + 1;
     }
+  return {mode, dir};
+}
+
+}  // namespace
+
+void check_dentry_negative_params(const nlohmann::json& params) { parse_params(params); }
+
+// The directory is made and checked here, not in a prepare(): what this
+// makes, it undoes itself before it throws.
+std::unique_ptr<Generator> construct_dentry_negative_generator(const nlohmann::json& params,
+                                                               const GeneratorContext& context) {
+  auto [mode, dir] = parse_params(params);
+  auto bad_dir = [&](const std::string& why) { return kreg::bad_dir(dir, why); };
+  if (dir.front() != '/') {
     // tmpfs drops unused dentries at once, so prefer the ext4 scratch disk
     // where the guest has one (the guest's scratch_dir is tmpfs).
     dir = (context.disk_dir.empty() ? context.scratch_dir : context.disk_dir) + "/" + dir;

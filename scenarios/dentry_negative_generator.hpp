@@ -28,8 +28,9 @@
 
 namespace kreg {
 
-std::unique_ptr<Generator> make_dentry_negative_generator(const nlohmann::json& params,
-                                                          const GeneratorContext& context);
+void check_dentry_negative_params(const nlohmann::json& params);
+std::unique_ptr<Generator> construct_dentry_negative_generator(const nlohmann::json& params,
+                                                               const GeneratorContext& context);
 
 // Median ns of one fstatat() on each of `samples` distinct names this
 // generator already used in `dir` (n0000000000 .. n<samples-1>): a re-lookup

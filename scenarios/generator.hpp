@@ -43,6 +43,7 @@ struct GeneratorContext {
   std::string cgroup_root = "kreg";       // "kreg-local-<pid>" with --local
   std::string scratch_dir = "/tmp/kreg";  // on tmpfs in the guest
   std::string disk_dir;                   // an ext4 scratch disk's mount point, "" if none
+  std::string cgroup_mode = "v1";         // the hierarchy the memory controller was put on
   bool local = false;                     // running on the host kernel
 };
 
@@ -60,9 +61,17 @@ struct StatRead {
 
 using TickFn = std::function<void(int64_t created)>;
 
+// A generator's constructor only records its parameters; prepare() makes
+// what it needs (cgroups, directories). make_generator() calls cleanup() when
+// prepare() throws, so a failed start leaves nothing half-made behind.
 class Generator {
  public:
   virtual ~Generator() = default;
+
+  // Creates what every object needs (the parent cgroup, the scratch
+  // directory). May throw GeneratorUnavailable or std::runtime_error; cleanup()
+  // must then remove whatever part of it was made.
+  virtual void prepare() {}
 
   // "memcgs", "netns", "pods", "negative dentries": what created() counts.
   virtual std::string object_name() const = 0;
@@ -95,11 +104,12 @@ class Generator {
   virtual void cleanup() noexcept = 0;
 };
 
-// Names of all generators, for help texts and errors.
+// Names of all generators, for help texts and errors (scenarios/generator_table.hpp).
 std::vector<std::string> generator_names();
 
-// Builds a generator from its parameters (documented per generator).
-// Throws std::invalid_argument naming the bad parameter and the valid range.
+// Builds a generator from its parameters (documented per generator) and
+// prepares it. Throws std::invalid_argument naming the bad parameter and the
+// valid range; a failed prepare() is cleaned up before the exception leaves.
 std::unique_ptr<Generator> make_generator(const std::string& name, const nlohmann::json& params,
                                           const GeneratorContext& context);
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "scenarios/cgroup_lib.hpp"
+#include "scenarios/generator_table.hpp"
 #include "scenarios/kernel_files.hpp"
 #include "scenarios/memcg_counts.hpp"
 #include "scenarios/memcg_payload.hpp"
@@ -34,34 +35,56 @@ int wait_status(pid_t pid) {
   return status;
 }
 
+// The parameters, parsed without touching the system: the host checks a
+// job with this before it boots anything.
+struct MemcgParams {
+  bool fast = false;
+  size_t bytes = 4096;
+  std::string where, prefix, parent;
+  int kobjects = 0, workers = 1;
+};
+
+MemcgParams parse_params(const nlohmann::json& p) {
+  MemcgParams m;
+  m.fast = choice_param(p, kName, "way", "fork", {"fork", "fast"}) == "fast";
+  m.bytes = static_cast<size_t>(int_param(p, kName, "page_cache_bytes", 4096, 0, int64_t{1} << 30));
+  m.where = choice_param(p, kName, "page_cache", "tmpfs", {"tmpfs", "ext4", "none"});
+  if (m.where == "none") m.bytes = 0;
+  m.prefix = string_param(p, kName, "name_prefix", "memcg-");
+  m.kobjects = static_cast<int>(int_param(p, kName, "kobjects", 0, 0, 100000));
+  m.workers = static_cast<int>(int_param(p, kName, "workers", 1, 1, 64));
+  m.parent = string_param(p, kName, "parent", "memcg-churn");
+  if (m.parent.front() == '/' || m.parent.find("..") != std::string::npos)
+    throw std::invalid_argument(std::string(kName) + ": 'parent' must be a relative cgroup path without '..', got " +
+                                m.parent);
+  return m;
+}
+
 class MemcgGenerator : public Generator {
  public:
-  MemcgGenerator(const nlohmann::json& p, const GeneratorContext& ctx) {
-    mode_ = choice_param(p, kName, "cgroup_mode", "v1", {"v1", "v2"});
-    fast_ = choice_param(p, kName, "way", "fork", {"fork", "fast"}) == "fast";
-    bytes_ = static_cast<size_t>(int_param(p, kName, "page_cache_bytes", 4096, 0, int64_t{1} << 30));
-    std::string where = choice_param(p, kName, "page_cache", "tmpfs", {"tmpfs", "ext4", "none"});
-    if (where == "none") bytes_ = 0;
-    if (where == "ext4" && ctx.disk_dir.empty())
+  MemcgGenerator(const MemcgParams& m, const GeneratorContext& ctx)
+      : mode_(ctx.cgroup_mode),
+        dir_((m.where == "ext4" ? ctx.disk_dir : ctx.scratch_dir) + "/memcg-pagecache"),
+        prefix_(m.prefix),
+        root_(ctx.cgroup_root),
+        parent_(ctx.cgroup_root + "/" + m.parent),
+        bytes_(m.bytes),
+        kobjects_(m.kobjects),
+        workers_(m.workers),
+        fast_(m.fast),
+        needs_disk_(m.where == "ext4" && ctx.disk_dir.empty()) {}
+
+  void prepare() override {
+    if (needs_disk_)
       throw std::invalid_argument(std::string(kName) +
                                   ": 'page_cache' ext4 needs the scratch disk, and none is mounted");
-    dir_ = (where == "ext4" ? ctx.disk_dir : ctx.scratch_dir) + "/memcg-pagecache";
-    prefix_ = string_param(p, kName, "name_prefix", "memcg-");
-    kobjects_ = static_cast<int>(int_param(p, kName, "kobjects", 0, 0, 100000));
-    workers_ = static_cast<int>(int_param(p, kName, "workers", 1, 1, 64));
-    std::string parent = string_param(p, kName, "parent", "memcg-churn");
-    if (parent.front() == '/' || parent.find("..") != std::string::npos)
-      throw std::invalid_argument(std::string(kName) + ": 'parent' must be a relative cgroup path without '..', got " +
-                                  parent);
-    root_ = ctx.cgroup_root;
-    parent_ = root_ + "/" + parent;
-
     mount_ = controller_mount_point("memory");
     bool on_v2 = fs::exists(mount_ + "/cgroup.controllers");
     if (on_v2 != (mode_ == "v2"))
       throw GeneratorUnavailable(std::string(kName) + ": cgroup_mode " + mode_ +
                                  " asked, but the memory controller is on a " + (on_v2 ? "v2" : "v1") +
                                  " hierarchy at " + mount_);
+    prepared_ = true;  // from here on cleanup() removes the parent chain
     create_cgroup(make_cgroup(parent_, "memory").get());
     enable_subtree_controllers(mount_, parent_, {"memory"});
     if (fast_) {
@@ -75,8 +98,8 @@ class MemcgGenerator : public Generator {
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (ec)
-      throw std::invalid_argument(std::string(kName) + ": 'page_cache_dir' " + dir_ +
-                                  " cannot be created: " + ec.message());
+      throw std::runtime_error(std::string(kName) + ": the page-cache directory " + dir_ +
+                               " cannot be created: " + ec.message());
   }
 
   ~MemcgGenerator() override { cleanup(); }
@@ -95,8 +118,7 @@ class MemcgGenerator : public Generator {
 
   nlohmann::json measure() const override {
     MemcgCounts c = count_memcgs(mount_);
-    nlohmann::json m = {{"memcgs_churned", created_},
-                        {"memcg_num_cgroups", c.num_cgroups},
+    nlohmann::json m = {{"memcg_num_cgroups", c.num_cgroups},
                         {"memcg_visible", c.visible},
                         {"memcg_dying", c.dying},
                         {"memcg_dying_source", c.dying_source}};
@@ -113,20 +135,7 @@ class MemcgGenerator : public Generator {
   }
 
   std::vector<StatRead> stat_reads() const override {
-    std::string parent = mount_ + "/" + parent_;
-    std::vector<StatRead> reads = {{"root_memory_numa_stat_read", mount_ + "/memory.numa_stat"},
-                                   {"root_memory_stat_read", mount_ + "/memory.stat"},
-                                   {"parent_memory_numa_stat_read", parent + "/memory.numa_stat"},
-                                   {"parent_memory_stat_read", parent + "/memory.stat"}};
-    if (mode_ == "v2") {
-      reads.push_back({"root_cgroup_stat_read", mount_ + "/cgroup.stat"});
-      reads.push_back({"parent_cgroup_stat_read", parent + "/cgroup.stat"});
-      reads.push_back({"parent_memory_current_read", parent + "/memory.current"});
-    } else {
-      reads.push_back({"root_memory_usage_in_bytes_read", mount_ + "/memory.usage_in_bytes"});
-      reads.push_back({"parent_memory_usage_in_bytes_read", parent + "/memory.usage_in_bytes"});
-    }
-    return reads;
+    return resolve_stat_paths(generator_info(kName).stat_paths, {mount_, mount_ + "/" + parent_, dir_, mode_});
   }
 
   // Reclaim of the parent of the churned subtree, mildest method first:
@@ -166,7 +175,7 @@ class MemcgGenerator : public Generator {
   }
 
   void cleanup() noexcept override {
-    if (cleaned_) return;
+    if (cleaned_ || !prepared_) return;
     cleaned_ = true;
     try {
       if (fast_ && !original_.empty()) attach_self(make_cgroup(original_, "memory").get());
@@ -281,14 +290,17 @@ class MemcgGenerator : public Generator {
   size_t bytes_ = 0;
   int kobjects_ = 0, workers_ = 1;
   bool fast_ = false, cleaned_ = false;
+  bool needs_disk_ = false, prepared_ = false;
   CgroupPtr home_;
   int64_t created_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<Generator> make_memcg_generator(const nlohmann::json& params, const GeneratorContext& context) {
-  return std::make_unique<MemcgGenerator>(params, context);
+void check_memcg_params(const nlohmann::json& params) { parse_params(params); }
+
+std::unique_ptr<Generator> construct_memcg_generator(const nlohmann::json& params, const GeneratorContext& context) {
+  return std::make_unique<MemcgGenerator>(parse_params(params), context);
 }
 
 }  // namespace kreg

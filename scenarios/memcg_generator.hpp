@@ -3,8 +3,10 @@
 // creates files, charging dentries and inodes), the task leaves, rmdir. The
 // charged pages keep the removed memcg alive in the kernel ("dying").
 //
+// The cgroup mode is not a parameter: the job's cgroup_mode puts the memory
+// controller on v1 or v2 (GeneratorContext::cgroup_mode).
+//
 // Parameters (JSON):
-//   cgroup_mode       "v1" | "v2"                  hierarchy the memory controller is on (default v1)
 //   way               "fork" | "fast"              fork a child per cgroup, as runtimes do (default),
 //                                                  or one worker moves itself in and out (no fork)
 //   page_cache_bytes  0 .. 1 GiB                   written per cgroup (default 4096; 0 = none)
@@ -24,6 +26,7 @@
 
 namespace kreg {
 
-std::unique_ptr<Generator> make_memcg_generator(const nlohmann::json& params, const GeneratorContext& context);
+void check_memcg_params(const nlohmann::json& params);
+std::unique_ptr<Generator> construct_memcg_generator(const nlohmann::json& params, const GeneratorContext& context);
 
 }  // namespace kreg

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "scenarios/generator_table.hpp"
 #include "scenarios/kernel_counters.hpp"
 
 namespace kreg {
@@ -60,6 +61,8 @@ std::vector<std::string> sysctl_param(const nlohmann::json& p) {
   }
   return out;
 }
+
+bool live_param(const nlohmann::json& p) { return choice_param(p, kName, "mode", "dead", {"dead", "live"}) == "live"; }
 
 bool write_all(int fd, const void* buf, size_t n) {
   while (write(fd, buf, n) < 0)
@@ -158,7 +161,7 @@ void close_fds(unsigned first, unsigned last) {
 class NetnsGenerator : public Generator {
  public:
   NetnsGenerator(const nlohmann::json& p, const GeneratorContext&) {
-    live_ = choice_param(p, kName, "mode", "dead", {"dead", "live"}) == "live";
+    live_ = live_param(p);
     for (auto& s : sysctl_param(p)) paths_.push_back("/proc/sys/" + s);
     for (const auto& s : paths_) cpaths_.push_back(s.c_str());  // paths_ never changes again
   }
@@ -196,14 +199,7 @@ class NetnsGenerator : public Generator {
 
   std::vector<StatRead> stat_reads() const override {
     // open() and stat() from init_net: the lookups that walk the chain.
-    std::vector<StatRead> reads = {
-        {"sysctl_ipv6_disable_ipv6_open", "/proc/sys/net/ipv6/conf/all/disable_ipv6", "open"},
-        {"sysctl_core_somaxconn_open", "/proc/sys/net/core/somaxconn", "open"},
-        {"sysctl_ipv4_forwarding_open", "/proc/sys/net/ipv4/conf/all/forwarding",
-         "open"},  // control: no netns opens it
-        {"sysctl_ipv6_disable_ipv6_stat", "/proc/sys/net/ipv6/conf/all/disable_ipv6", "stat"},
-        {"sysctl_core_somaxconn_stat", "/proc/sys/net/core/somaxconn", "stat"},
-        {"sysctl_ipv4_forwarding_stat", "/proc/sys/net/ipv4/conf/all/forwarding", "stat"}};
+    std::vector<StatRead> reads = resolve_stat_paths(generator_info(kName).stat_paths, {});
     // Non-default sysctls are timed too: theirs are the chains that grow.
     for (const auto& path : paths_) {
       bool known = false;
@@ -301,7 +297,12 @@ class NetnsGenerator : public Generator {
 
 }  // namespace
 
-std::unique_ptr<Generator> make_netns_generator(const nlohmann::json& params, const GeneratorContext& context) {
+void check_netns_params(const nlohmann::json& params) {
+  live_param(params);
+  sysctl_param(params);
+}
+
+std::unique_ptr<Generator> construct_netns_generator(const nlohmann::json& params, const GeneratorContext& context) {
   return std::make_unique<NetnsGenerator>(params, context);
 }
 

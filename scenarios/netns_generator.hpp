@@ -25,6 +25,7 @@
 
 namespace kreg {
 
-std::unique_ptr<Generator> make_netns_generator(const nlohmann::json& params, const GeneratorContext& context);
+void check_netns_params(const nlohmann::json& params);
+std::unique_ptr<Generator> construct_netns_generator(const nlohmann::json& params, const GeneratorContext& context);
 
 }  // namespace kreg

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "scenarios/cgroup_lib.hpp"
+#include "scenarios/generator_table.hpp"
 #include "scenarios/kernel_counters.hpp"
 #include "scenarios/memcg_counts.hpp"
 #include "scenarios/pause_loop_parts.hpp"
@@ -70,6 +71,7 @@ class PauseLoopGenerator final : public Generator {
   std::string object_name() const override { return "pods"; }
   void advance_to(int64_t target, const TickFn& tick) override;
   int64_t created() const override { return created_; }
+  void prepare() override;
   nlohmann::json measure() const override;
   std::vector<StatRead> stat_reads() const override;
   void cleanup() noexcept override;
@@ -102,6 +104,9 @@ PauseLoopGenerator::PauseLoopGenerator(const nlohmann::json& params, const Gener
   plan_.paths = options_.sysctl_paths;
   for (const auto& value : options_.sysctl_values) plan_.values.push_back(value ? value->c_str() : nullptr);
   plan_.host_proc = options_.host_proc;
+}
+
+void PauseLoopGenerator::prepare() {
   const std::string& parent = options_.parent;
   memory_ = controller_mount_point("memory");
   pids_ = controller_mount_point("pids");
@@ -285,10 +290,7 @@ nlohmann::json PauseLoopGenerator::measure() const {
 }
 
 std::vector<StatRead> PauseLoopGenerator::stat_reads() const {
-  return {{"sysctl_ipv6_disable_ipv6_open", "/proc/sys/net/ipv6/conf/all/disable_ipv6", "open"},
-          {"sysctl_core_somaxconn_open", "/proc/sys/net/core/somaxconn", "open"},
-          {"sysctl_ipv4_forwarding_open", "/proc/sys/net/ipv4/conf/all/forwarding", "open"},
-          {"root_memory_stat_read", memory_ + "/memory.stat"}};
+  return resolve_stat_paths(generator_info(kName).stat_paths, {memory_, "", "", context_.cgroup_mode});
 }
 
 void PauseLoopGenerator::cleanup() noexcept {
@@ -315,7 +317,10 @@ void PauseLoopGenerator::cleanup() noexcept {
 
 }  // namespace
 
-std::unique_ptr<Generator> make_pause_loop_generator(const nlohmann::json& params, const GeneratorContext& context) {
+void check_pause_loop_params(const nlohmann::json& params) { parse_options(params); }
+
+std::unique_ptr<Generator> construct_pause_loop_generator(const nlohmann::json& params,
+                                                          const GeneratorContext& context) {
   return std::make_unique<PauseLoopGenerator>(params, context);
 }
 

@@ -43,9 +43,11 @@
 
 namespace kreg {
 
-// Throws std::invalid_argument naming the bad parameter; std::runtime_error
-// when the memory or pids hierarchy is missing or the parent cgroup cannot be
-// made.
-std::unique_ptr<Generator> make_pause_loop_generator(const nlohmann::json& params, const GeneratorContext& context);
+// Throws std::invalid_argument naming the bad parameter. Its prepare() throws
+// std::runtime_error when the memory or pids hierarchy is missing or the
+// parent cgroup cannot be made.
+void check_pause_loop_params(const nlohmann::json& params);
+std::unique_ptr<Generator> construct_pause_loop_generator(const nlohmann::json& params,
+                                                          const GeneratorContext& context);
 
 }  // namespace kreg

@@ -256,7 +256,7 @@ int show(const std::vector<std::string>& specs, const std::string& cache_dir, bo
 }  // namespace
 
 int kernels_command(const KernelsOptions& options) {
-  const std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+  const std::string cache_dir = resolve_cache_dir(options.cache_dir);
   if (options.action == "list") {
     if (!options.specs.empty())
       throw KregError("kreg kernels list takes no kernel (got '" + options.specs[0] + "'); use kreg kernels show " +

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "harness/cli/catalog_command.hpp"
 #include "harness/cli/cluster_cli.hpp"
 #include "harness/cli/kernels_command.hpp"
 #include "harness/cli/report_command.hpp"
@@ -80,6 +81,11 @@ int main(int argc, char** argv) {
                          "kreg compare's summary.md to include (default: results/<run-id>/compare/*.md)");
   report_cmd->add_option("--python", python, "Python with matplotlib")->capture_default_str();
 
+  CLI::App* catalog_cmd = app.add_subcommand(
+      "catalog", "kreg's tables as JSON: scenarios (families, held objects, stat paths), metrics, cgroup files");
+  std::string catalog_out;
+  catalog_cmd->add_option("--output,-o", catalog_out, "write to FILE instead of standard output");
+
   kreg::KernelsOptions kernels;
   CLI::App* kernels_cmd = app.add_subcommand(
       "kernels", "the kernel cache: kreg kernels list | fetch SPEC... | show SPEC|RELEASE|SHA-PREFIX");
@@ -123,10 +129,11 @@ int main(int argc, char** argv) {
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) known |= argc > 1 && sub->check_name(argv[1]);
   if (argc > 1 && argv[1][0] != '-' && !known) {
-    std::fprintf(stderr,
-                 "kreg: error: unknown subcommand '%s' (known: run, scenario, report, kernels, compare, plan, merge, "
-                 "submit; see kreg --help)\n",
-                 argv[1]);
+    std::fprintf(
+        stderr,
+        "kreg: error: unknown subcommand '%s' (known: run, scenario, report, kernels, catalog, compare, plan, merge, "
+        "submit; see kreg --help)\n",
+        argv[1]);
     return 2;
   }
   try {
@@ -143,13 +150,14 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run_cmd) {
-      int rc = kreg::run_command(run);
-      std::printf("%s\n", kreg::last_run_dir().c_str());  // for scripts: where the run went
-      return rc;
+      kreg::RunResult result = kreg::run_command(run);
+      std::printf("%s\n", result.run_dir.c_str());  // for scripts: where the run went
+      return result.exit_code;
     }
     if (*scenario_cmd) return kreg::scenario_command(scenario, scenario_run);
     if (*report_cmd) return kreg::report_command(report_dir, python, report_compare);
     if (*kernels_cmd) return kreg::kernels_command(kernels);
+    if (*catalog_cmd) return kreg::catalog_command(catalog_out);
     if (int rc = 0; cluster.dispatch(rc)) return rc;
     if (*compare_cmd) return kreg::compare_command(compare);
   } catch (const kreg::KregError& e) {

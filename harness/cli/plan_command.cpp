@@ -28,7 +28,7 @@ int plan_command(const PlanOptions& options) {
   if (static_cast<size_t>(options.shards) > units)
     throw KregError(fmt::format("--shards {} but suite {} has only {} units (each shard needs at least one)",
                                 options.shards, suite.name, units));
-  std::string cache_dir = o.cache_dir.empty() ? default_cache_dir() : o.cache_dir;
+  std::string cache_dir = resolve_cache_dir(o.cache_dir);
   ResolvedKernels kernels = resolve_suite_kernels(suite, cache_dir);
   nlohmann::json plan = make_plan(suite, kernels.json, plan_id, o.accel, options.shards, options.vms_per_shard);
   std::error_code ec;

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "harness/cli/catalog_command.hpp"
+#include "harness/store/result_store.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
 #include "vm/common/source_dir.hpp"
@@ -29,7 +31,11 @@ int report_command(const std::string& run_dir, const std::string& python, const 
   if (!compare_md.empty() && !fs::is_regular_file(compare_md))
     throw KregError("--compare " + compare_md + " is not a file (pass the summary.md `kreg compare` wrote)");
   std::string out_dir = run_dir + "/report";
-  std::vector<std::string> argv{python, script, run_dir, "--out", out_dir};
+  fs::create_directories(out_dir);
+  // The plots read kreg's tables (scenario families, renamed metrics) from this file, never from a copy.
+  const std::string catalog = out_dir + "/catalog.json";
+  write_file_atomically(catalog, catalog_json().dump(2) + "\n");
+  std::vector<std::string> argv{python, script, run_dir, "--out", out_dir, "--catalog", catalog};
   if (!compare_md.empty()) argv.insert(argv.end(), {"--compare", compare_md});
   if (wait_for_exit(spawn_process(argv, {"", "", "", true})) != 0)
     throw KregError("plots/report.py failed on " + run_dir +

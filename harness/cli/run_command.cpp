@@ -14,7 +14,9 @@
 #include "harness/matrix/vm_sizing.hpp"
 #include "harness/matrix/vm_unit_runner.hpp"
 #include "harness/store/result_store.hpp"
+#include "harness/store/run_file.hpp"
 #include "harness/term/progress.hpp"
+#include "scenarios/generator_table.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
 
@@ -24,25 +26,30 @@ namespace kreg {
 
 namespace {
 
-std::string g_last_run_dir;
-
 std::string qemu_version(const std::string& qemu) {
   CapturedRun v = run_captured({qemu, "--version"});
   return v.out.substr(0, v.out.find('\n'));
 }
 
-// Everything a run shares: QEMU, accelerator, guest binaries.
-UnitEnvironment make_environment(const RunOptions& options, const Suite& suite, const std::string& run_id,
-                                 ResultStore* store) {
+// The QEMU binary and the guest binaries, checked before any download so a
+// half-built kreg or a missing QEMU never costs a kernel fetch.
+std::string check_vm_tools(const RunOptions& options) {
   auto qemu = find_program(options.qemu);
   if (!qemu)
     throw KregError("QEMU binary '" + options.qemu +
                     "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  locate_guest_binaries();
+  return *qemu;
+}
+
+// Everything a run shares: QEMU, accelerator, guest binaries.
+UnitEnvironment make_environment(const RunOptions& options, const Suite& suite, const std::string& run_id,
+                                 ResultStore* store) {
   UnitEnvironment env;
-  env.qemu = *qemu;
-  env.qemu_version = qemu_version(*qemu);
+  env.qemu = check_vm_tools(options);
+  env.qemu_version = qemu_version(env.qemu);
   env.guest = locate_guest_binaries();
-  env.accel = choose_accelerator(options.accel, *qemu);
+  env.accel = choose_accelerator(options.accel, env.qemu);
   env.vm = suite.vm;
   env.run_id = run_id;
   env.store = store;
@@ -59,14 +66,13 @@ nlohmann::json machine_json(const UnitEnvironment& env, const Suite& suite) {
           {"host_memory_limit_mib", host_memory_limit_mib()}};
 }
 
-int resume_run(const RunOptions& options) {
+RunResult resume_run(const RunOptions& options) {
   ResultStore store(options.results_root, options.resume, /*resume=*/true);
-  g_last_run_dir = store.dir();
   RunState state{nlohmann::json::parse(std::ifstream(store.dir() + "/run.json"), nullptr, false), &store, {}};
   if (state.run.is_discarded() || !state.run.contains("suite_effective"))
     throw KregError(store.dir() + "/run.json is not a resumable kreg run (written by an older kreg, or damaged)");
   Suite suite = suite_from_json(state.run["suite_effective"]);
-  std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+  std::string cache_dir = resolve_cache_dir(options.cache_dir);
   std::vector<KernelImage> kernels;
   for (const auto& k : state.run.at("kernels")) {
     KernelImage image = kernel_from_json(k.at("kernel"));
@@ -86,7 +92,7 @@ int resume_run(const RunOptions& options) {
                     "; timings would not compare (pass --accel to match)");
   state.run["resumed"].push_back({{"at", make_run_id("resume")}});
   StopOnSignal stop_on_signal;
-  return execute_units(state, suite, kernels, env, options.parallel);
+  return {execute_units(state, suite, kernels, env, options.parallel), store.dir()};
 }
 
 // The plan fixes the suite, its kernels, overrides and accelerator: a shard
@@ -120,7 +126,7 @@ void check_shard_options(const RunOptions& o) {
 // <results>/<plan_id>/shards/<I>/ (no file outside it is written, so shards
 // can share a results directory). Running a shard again completes it: units
 // with a record are kept, the others run.
-int run_shard(const RunOptions& options) {
+RunResult run_shard(const RunOptions& options) {
   check_shard_options(options);
   Progress progress;
   Plan plan = load_plan(options.plan);
@@ -137,13 +143,8 @@ int run_shard(const RunOptions& options) {
     if (only.contains(u.at("unit_id")))
       for (size_t k = 0; k < planned_kernels.size(); ++k)
         needed[k] = needed[k] || planned_kernels[k]["label"] == u["kernel"];
-  auto qemu = find_program(options.qemu);
-  if (!qemu)
-    throw KregError("QEMU binary '" + options.qemu +
-                    "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
-  locate_guest_binaries();
-  std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
-  std::vector<KernelImage> kernels = plan_kernels(plan, needed, cache_dir);
+  check_vm_tools(options);
+  std::vector<KernelImage> kernels = plan_kernels(plan, needed, resolve_cache_dir(options.cache_dir));
   nlohmann::json kernels_json = nlohmann::json::array();
   for (size_t k = 0; k < kernels.size(); ++k)
     kernels_json.push_back({{"spec", planned_kernels[k]["spec"]},
@@ -163,7 +164,6 @@ int run_shard(const RunOptions& options) {
   const std::string shard_id = std::to_string(options.shard);
   const bool again = fs::exists(root + "/" + shard_id + "/run.json");
   ResultStore store(root, shard_id, again, /*link_latest=*/false);
-  g_last_run_dir = store.dir();
   RunOptions effective = options;
   effective.accel = plan.json.value("accel", "auto");
   UnitEnvironment env = make_environment(effective, suite, plan.id(), &store);
@@ -183,30 +183,17 @@ int run_shard(const RunOptions& options) {
     state.run["shard"]["plan_file"] = plan.path;
     state.run["kernels"] = kernels_json;
   } else {
-    state.run = {{"schema", "kreg.run"},
-                 {"schema_version", 2},
-                 {"run_id", plan.id()},
-                 {"suite", suite.name},
-                 {"suite_effective", plan.json.at("suite_effective")},
-                 {"kernels", kernels_json},
-                 {"machine", machine_json(env, suite)},
-                 {"status", "running"},
-                 {"failures", nlohmann::json::array()},
-                 {"resumed", nlohmann::json::array()},
-                 {"shard",
-                  {{"plan_id", plan.id()},
-                   {"plan_sha256", plan.sha256},
-                   {"plan_file", plan.path},
-                   {"index", options.shard},
-                   {"count", plan.shard_count()},
-                   {"units", ids}}},
-                 {"plan", plan.json}};
+    state.run =
+        new_run_json({plan.id(), suite.name, plan.json.at("suite_effective"), kernels_json, machine_json(env, suite)});
+    state.run["shard"] = {{"plan_id", plan.id()},   {"plan_sha256", plan.sha256},  {"plan_file", plan.path},
+                          {"index", options.shard}, {"count", plan.shard_count()}, {"units", ids}};
+    state.run["plan"] = plan.json;
   }
   progress.note(fmt::format("kreg: plan {} shard {} of {}: {} units, results in {}", plan.id(), options.shard,
                             plan.shard_count(), ids.size(), store.dir()));
   StopOnSignal stop_on_signal;
   int parallel = options.parallel > 0 ? options.parallel : plan.json.value("vms_per_shard", 1);
-  return execute_units(state, suite, kernels, env, parallel, &only);
+  return {execute_units(state, suite, kernels, env, parallel, &only), store.dir()};
 }
 
 // --local: the suite's jobs, one per cgroup mode, on the host kernel.
@@ -218,8 +205,6 @@ nlohmann::json local_jobs(const Suite& suite) {
 }
 
 }  // namespace
-
-std::string last_run_dir() { return g_last_run_dir; }
 
 ResolvedKernels resolve_suite_kernels(const Suite& suite, const std::string& cache_dir) {
   Progress progress;
@@ -249,13 +234,11 @@ Suite apply_overrides(Suite suite, const RunOptions& o) {
     suite.cgroup_modes = o.cgroup_modes;
     for (auto& job : suite.jobs) job.erase("cgroup_modes");
   }
-  int64_t previous = -1;
-  for (int64_t t : o.targets) {
-    if (t <= previous)
-      throw KregError("--targets must be non-negative and strictly increasing (got " + std::to_string(t) + " after " +
-                      std::to_string(previous) + ")");
-    previous = t;
-  }
+  if (!o.targets.empty()) try {
+      checked_targets(o.targets, "--targets");
+    } catch (const std::invalid_argument& e) {
+      throw KregError(e.what());
+    }
   for (auto& job : suite.jobs) {
     if (job.value("kind", "sweep") != "sweep") continue;
     if (!o.targets.empty()) job["targets"] = o.targets;
@@ -271,10 +254,19 @@ Suite apply_overrides(Suite suite, const RunOptions& o) {
   if (o.hello_timeout_s > 0) suite.vm.hello_timeout_s = o.hello_timeout_s;
   if (!o.append.empty()) suite.vm.append += (suite.vm.append.empty() ? "" : " ") + o.append;
   if (o.parallel > 0) suite.vm.parallel = o.parallel;
+  check_suite_jobs(suite);
   return suite;
 }
 
-int run_command(const RunOptions& options) {
+void check_suite_jobs(const Suite& suite) {
+  for (const auto& job : suite.jobs) try {
+      if (job.value("kind", "sweep") == "sweep") check_sweep_job(job);
+    } catch (const std::invalid_argument& e) {
+      throw KregError(e.what());
+    }
+}
+
+RunResult run_command(const RunOptions& options) {
   if (!options.plan.empty() || options.shard >= 0) return run_shard(options);
   if (!options.resume.empty()) return resume_run(options);
   Progress progress;
@@ -283,41 +275,25 @@ int run_command(const RunOptions& options) {
   if (options.local) {
     std::string run_id = options.run_id.empty() ? make_run_id(suite.name + "-local") : options.run_id;
     check_run_id_free(options.results_root, run_id);
-    return run_local_command(options, local_jobs(suite), run_id, g_last_run_dir);
+    return run_local_command(options, suite, local_jobs(suite), run_id);
   }
   std::string run_id = options.run_id.empty() ? make_run_id(suite.name) : options.run_id;
   check_run_id_free(options.results_root, run_id);
-  auto qemu = find_program(options.qemu);
-  if (!qemu)
-    throw KregError("QEMU binary '" + options.qemu +
-                    "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
-  locate_guest_binaries();  // fails before the downloads if kreg was not fully built
-  std::string cache_dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
+  check_vm_tools(options);
 
   // Every kernel first: a typo in the fourth kernel must not cost an hour of VMs.
-  ResolvedKernels resolved = resolve_suite_kernels(suite, cache_dir);
+  ResolvedKernels resolved = resolve_suite_kernels(suite, resolve_cache_dir(options.cache_dir));
   std::vector<KernelImage>& kernels = resolved.images;
   nlohmann::json& kernels_json = resolved.json;
 
   ResultStore store(options.results_root, run_id);
-  g_last_run_dir = store.dir();
   if (!suite.text.empty()) write_file_atomically(store.dir() + "/suite.toml", suite.text);
   UnitEnvironment env = make_environment(options, suite, run_id, &store);
   progress.note("kreg: accelerator " + to_string(env.accel.accelerator) + ": " + env.accel.reason);
-  RunState state{{{"schema", "kreg.run"},
-                  {"schema_version", 2},
-                  {"run_id", run_id},
-                  {"suite", suite.name},
-                  {"suite_effective", suite_to_json(suite)},
-                  {"kernels", kernels_json},
-                  {"machine", machine_json(env, suite)},
-                  {"status", "running"},
-                  {"failures", nlohmann::json::array()},
-                  {"resumed", nlohmann::json::array()}},
-                 &store,
-                 {}};
+  RunState state{
+      new_run_json({run_id, suite.name, suite_to_json(suite), kernels_json, machine_json(env, suite)}), &store, {}};
   StopOnSignal stop_on_signal;
-  return execute_units(state, suite, kernels, env, options.parallel);
+  return {execute_units(state, suite, kernels, env, options.parallel), store.dir()};
 }
 
 }  // namespace kreg

@@ -39,16 +39,20 @@ struct RunOptions {
   int shard = -1;
 };
 
-// Returns the process exit code: 0 when every unit finished ok, 2 when a VM
-// or a job failed (results already written stay), 130 when stopped by
-// Ctrl-C (finished units stay; --resume completes the run).
-int run_command(const RunOptions& options);
+// exit_code: 0 when every unit finished ok, 2 when a VM or a job failed
+// (results already written stay), 130 when stopped by Ctrl-C (finished units
+// stay; --resume completes the run). run_dir: where the records went.
+struct RunResult {
+  int exit_code = 0;
+  std::string run_dir;
+};
+RunResult run_command(const RunOptions& options);
 
-// The directory of the last run_command (for callers that print its records).
-std::string last_run_dir();
-
-// The suite with the command line's overrides applied (exposed for tests).
+// The suite with the command line's overrides applied, every sweep job
+// checked (scenario, parameters, targets): one-line KregError before
+// anything slow. Used by run, scenario and plan alike.
 Suite apply_overrides(Suite suite, const RunOptions& options);
+void check_suite_jobs(const Suite& suite);
 
 // Obtains every kernel of the suite (run.json's "kernels": spec, label, kernel),
 // refusing the same image twice. Shared by kreg run and kreg plan.

@@ -9,6 +9,7 @@
 #include "harness/cli/run_local_command.hpp"
 #include "harness/matrix/local_run.hpp"
 #include "harness/store/result_store.hpp"
+#include "harness/store/run_file.hpp"
 #include "harness/term/progress.hpp"
 #include "vm/common/error.hpp"
 
@@ -31,31 +32,29 @@ nlohmann::json host_kernel() {
 
 }  // namespace
 
-int run_local_command(const RunOptions& options, const nlohmann::json& jobs, const std::string& run_id,
-                      std::string& run_dir) {
+RunResult run_local_command(const RunOptions& options, const Suite& suite, const nlohmann::json& jobs,
+                            const std::string& run_id) {
   Progress progress;
   ResultStore store(options.results_root, run_id);
-  run_dir = store.dir();
   nlohmann::json machine = {{"accelerator", "none"},
                             {"accelerator_reason", "--local: the host kernel, no VM"},
                             {"vcpus", std::thread::hardware_concurrency()},
                             {"memory_mib", nullptr},
                             {"host_cpus", std::thread::hardware_concurrency()}};
-  nlohmann::json run = {{"schema", "kreg.run"}, {"schema_version", 1},
-                        {"run_id", run_id},     {"suite", options.suite},
-                        {"jobs", jobs["jobs"]}, {"kernel", host_kernel()},
-                        {"machine", machine},   {"status", "running"},
-                        {"local", true},        {"failures", nlohmann::json::array()}};
+  const nlohmann::json kernel = host_kernel();
+  nlohmann::json run = new_run_json(
+      {run_id, suite.name, suite_to_json(suite),
+       nlohmann::json::array({{{"spec", "host"}, {"label", kernel["release"]}, {"kernel", kernel}}}), machine});
+  run["local"] = true;
+  run["jobs"] = jobs["jobs"];
   store.write_run(run);
   progress.note("kreg: running " + std::to_string(jobs["jobs"].size()) + " job(s) on the host kernel " +
-                run["kernel"]["release"].get<std::string>());
+                kernel["release"].get<std::string>());
   nlohmann::json records;
   auto store_all = [&](const nlohmann::json& list) {
     for (nlohmann::json record : list) {
-      record["schema"] = "kreg.job";
-      record["schema_version"] = 1;
-      record["run_id"] = run_id;
-      record["kernel"] = host_kernel();
+      stamp_job_record(record, run_id);
+      record["kernel"] = kernel;
       record["machine"] = machine;
       record["timing"] = {{"boot_to_hello_s", nullptr}, {"job_s", record.value("job_s", 0.0)}};
       store.write_job(record.value("job_id", "unknown"), record);
@@ -74,7 +73,7 @@ int run_local_command(const RunOptions& options, const nlohmann::json& jobs, con
   run["status"] = "ok";
   store.write_run(run);
   progress.note("kreg: " + std::to_string(records.size()) + " job(s) stored in " + store.dir());
-  return 0;
+  return {0, store.dir()};
 }
 
 }  // namespace kreg

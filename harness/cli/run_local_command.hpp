@@ -8,8 +8,8 @@
 
 namespace kreg {
 
-// Sets `run_dir` as soon as the run directory exists.
-int run_local_command(const RunOptions& options, const nlohmann::json& jobs, const std::string& run_id,
-                      std::string& run_dir);
+// `jobs` are the suite's jobs, one per cgroup mode ({"suite", "jobs"}).
+RunResult run_local_command(const RunOptions& options, const Suite& suite, const nlohmann::json& jobs,
+                            const std::string& run_id);
 
 }  // namespace kreg

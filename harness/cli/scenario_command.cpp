@@ -24,16 +24,8 @@ nlohmann::json parse_params(const std::vector<std::string>& params) {
 }
 
 int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
-  const auto names = generator_names();
-  if (std::find(names.begin(), names.end(), scenario.name) == names.end()) {
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    throw KregError("unknown scenario '" + scenario.name + "' (known: " + list + ")");
-  }
   if (scenario.targets.empty() && scenario.count < 0) throw KregError("--count must be >= 0");
-  nlohmann::json params = parse_params(scenario.params);
-  const std::string mode = params.value("cgroup_mode", "v1");
-  params.erase("cgroup_mode");  // the suite's cgroup_modes carry it (and put it back for memcg-churn)
+  const nlohmann::json params = parse_params(scenario.params);
   nlohmann::json job = {{"job_id", "scenario/" + scenario.name},
                         {"kind", "sweep"},
                         {"scenario", scenario.name},
@@ -47,14 +39,14 @@ int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
   if (params.value("page_cache", "") == "ext4" || scenario.name == "dentry-negative") job["scratch_disk"] = true;
   Suite suite;
   suite.name = "scenario-" + scenario.name;
-  suite.kernels = {""};  // --kernel replaces it; "" = the newest Debian 6.1 cloud kernel
-  suite.cgroup_modes = {mode};
+  suite.kernels = {""};         // --kernel replaces it; "" = the newest Debian 6.1 cloud kernel
+  suite.cgroup_modes = {"v1"};  // --cgroup-mode replaces it
   suite.jobs = {job};
   run.inline_suite = suite;
-  int rc = run_command(run);
+  RunResult result = run_command(run);
   // The one record: jobs/<kernel>/<job>.json in a VM run, jobs/<job>.json with --local.
   std::string path;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(last_run_dir() + "/jobs"))
+  for (const auto& e : std::filesystem::recursive_directory_iterator(result.run_dir + "/jobs"))
     if (e.path().extension() == ".json") path = e.path().string();
   if (path.empty()) throw KregError("no record arrived for " + scenario.name);
   nlohmann::json record = nlohmann::json::parse(std::ifstream(path));
@@ -77,7 +69,7 @@ int scenario_command(const ScenarioOptions& scenario, RunOptions run) {
     summary["step_s"] = last["step_s"];
   }
   std::printf("%s\n", summary.dump(2).c_str());
-  return record["status"] == "ok" ? rc : 2;
+  return record["status"] == "ok" ? result.exit_code : 2;
 }
 
 }  // namespace kreg

@@ -11,6 +11,7 @@
 
 #include "harness/matrix/plan_file.hpp"
 #include "harness/store/result_store.hpp"
+#include "harness/store/run_file.hpp"
 #include "vm/common/error.hpp"
 
 namespace fs = std::filesystem;
@@ -239,31 +240,24 @@ MergeResult merge_shards(const nlohmann::json& plan, const std::string& plan_sha
 
   nlohmann::json machine =
       shards.empty() ? nlohmann::json::object() : shards[0].run.value("machine", nlohmann::json::object());
-  r.run = {{"schema", "kreg.run"},
-           {"schema_version", 2},
-           {"run_id", plan_id},
-           {"suite", plan.value("suite", "")},
-           {"suite_effective", plan.at("suite_effective")},
-           {"kernels", plan.at("kernels")},
-           {"machine", machine},
-           {"parallel", plan.at("shards").size()},
-           {"status", !missing_ids.empty() ? "incomplete"
-                      : any_failed         ? "failed"
-                                           : "ok"},
-           {"wall_s", wall_max},
-           {"resumed", nlohmann::json::array()},
-           {"units", units},
-           {"failures", failures},
-           {"merged",
-            {{"plan_id", plan_id},
-             {"plan_sha256", plan_sha256},
-             {"at", make_run_id("merge")},
-             {"shards", shard_facts},
-             {"shards_planned", plan.at("shards").size()},
-             {"units_planned", plan.at("units").size()},
-             {"units_merged", plan.at("units").size() - missing_ids.size()},
-             {"missing", missing_ids},
-             {"wall_s_sum", wall_sum}}}};
+  r.run = new_run_json({plan_id, plan.value("suite", ""), plan.at("suite_effective"), plan.at("kernels"), machine});
+  r.run.update({{"parallel", plan.at("shards").size()},
+                {"status", !missing_ids.empty() ? "incomplete"
+                           : any_failed         ? "failed"
+                                                : "ok"},
+                {"wall_s", wall_max},
+                {"units", units},
+                {"failures", failures},
+                {"merged",
+                 {{"plan_id", plan_id},
+                  {"plan_sha256", plan_sha256},
+                  {"at", make_run_id("merge")},
+                  {"shards", shard_facts},
+                  {"shards_planned", plan.at("shards").size()},
+                  {"units_planned", plan.at("units").size()},
+                  {"units_merged", plan.at("units").size() - missing_ids.size()},
+                  {"missing", missing_ids},
+                  {"wall_s_sum", wall_sum}}}});
   return r;
 }
 

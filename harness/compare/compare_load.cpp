@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "bench/metric_names.hpp"
 #include "harness/compare/compare_command.hpp"
 #include "harness/compare/compare_parts.hpp"
 #include "vm/common/error.hpp"
@@ -23,11 +24,14 @@ namespace {
 json read_record(const fs::path& path) {
   std::ifstream in(path);
   if (!in) throw KregError("cannot read " + path.string());
+  json record;
   try {
-    return json::parse(in);
+    record = json::parse(in);
   } catch (const json::parse_error& e) {
     throw KregError(path.string() + " is not valid JSON: " + e.what());
   }
+  rename_record_metrics(record);  // records written before a metric was renamed pair with today's
+  return record;
 }
 
 bool is_job_record(const json& r) { return r.is_object() && r.value("schema", "") == "kreg.job"; }

@@ -38,9 +38,9 @@ std::vector<MatrixUnit> plan_matrix(const Suite& suite, const std::vector<std::s
           u.job = base;
           u.job.erase("cgroup_modes");
           u.job["job_id"] = job_id_for_mode(base["job_id"], mode);
-          // Jobs without cgroups still get a mode: the guest mounts nothing for them.
+          // The hierarchy the guest mounts for the job (GeneratorContext::cgroup_mode);
+          // jobs without cgroups carry the suite's first mode and mount nothing.
           u.job["cgroup_mode"] = mode.empty() ? suite.cgroup_modes.front() : mode;
-          if (base.value("scenario", "") == "memcg-churn") u.job["params"]["cgroup_mode"] = u.job["cgroup_mode"];
           std::string rep_suffix = suite.repetitions > 1 ? "#r" + std::to_string(rep) : "";
           u.unit_id = u.kernel_label + "/" + u.job["job_id"].get<std::string>() + rep_suffix;
           std::string file = safe_name(u.job["job_id"]) + (rep_suffix.empty() ? "" : ".r" + std::to_string(rep));

@@ -4,24 +4,16 @@
 #include <cstdint>
 #include <numeric>
 
+#include "scenarios/generator_table.hpp"
 #include "vm/common/error.hpp"
 
 namespace kreg {
 
 namespace {
 
-// Guest seconds per object, from the default suite's step_s under TCG.
+// Guest seconds per object under TCG, from the generator table.
 double seconds_per_object(const nlohmann::json& job) {
-  const std::string scenario = job.value("scenario", "");
-  const auto params = job.value("params", nlohmann::json::object());
-  if (scenario == "memcg-churn") {
-    double s = 0.0015 + 2e-9 * params.value("page_cache_bytes", 4096.0);  // writing the page cache
-    return params.value("page_cache", "tmpfs") == "ext4" ? 2 * s : s;
-  }
-  if (scenario == "netns") return params.value("mode", "dead") == "live" ? 0.003 : 0.005;
-  if (scenario == "pause-loop") return 0.012;
-  if (scenario == "dentry-negative") return 0.000007;
-  return 0.002;
+  return generator_info(job.value("scenario", "")).seconds_per_object(job.value("params", nlohmann::json::object()));
 }
 
 }  // namespace

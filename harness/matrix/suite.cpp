@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "scenarios/generator_table.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/source_dir.hpp"
 
@@ -151,14 +152,13 @@ class SuiteReader {
     for (const char* k : {"rounds", "ops", "families"})
       if (t.get(k)) fail(t.get(k), fmt::format("'{}' belongs to kind = \"speed\" jobs", k));
     j["scenario"] = string_at(t, "scenario", "");
-    if (j["scenario"] == "")
-      fail(&t, "job " + id + " needs a 'scenario' (memcg-churn, netns, pause-loop, dentry-negative)");
-    std::vector<int64_t> targets = ints_at(t, "targets");
-    if (targets.empty()) fail(&t, "job " + id + " needs 'targets', e.g. targets = [0, 500, 1000]");
-    for (size_t i = 0; i < targets.size(); ++i)
-      if (targets[i] < 0 || (i > 0 && targets[i] <= targets[i - 1]))
-        fail(t.get("targets"), "'targets' must be non-negative and strictly increasing");
-    j["targets"] = targets;
+    try {
+      generator_info(j["scenario"]);
+    } catch (const std::invalid_argument& e) {
+      fail(t.get("scenario") ? t.get("scenario") : &t, "job " + id + ": " + e.what());
+    }
+    if (!t.get("targets")) fail(&t, "job " + id + " needs 'targets', e.g. targets = [0, 500, 1000]");
+    j["targets"] = ints_at(t, "targets");
     j["samples"] = int_at(t, "samples", 200, 1);
     j["warmup"] = int_at(t, "warmup", 10, 0);
     j["latency"] = bool_at(t, "latency", true);
@@ -166,8 +166,12 @@ class SuiteReader {
     j["reclaim"] = bool_at(t, "reclaim", false);
     j["params"] = scalars_at(t, "params");
     if (bool_at(t, "scratch_disk", false)) j["scratch_disk"] = true;
-    if (j["params"].contains("cgroup_mode"))
-      fail(t.get("params"), "set the cgroup mode with the job's or suite's cgroup_modes, not params.cgroup_mode");
+    try {
+      check_sweep_job(j);  // the same check the host makes after overrides and the guest before any work
+    } catch (const std::invalid_argument& e) {
+      const std::string why = e.what();
+      fail(why.find("'targets'") != std::string::npos ? t.get("targets") : t.get("params") ? t.get("params") : &t, why);
+    }
     return j;
   }
 
@@ -215,9 +219,8 @@ class SuiteReader {
 }  // namespace
 
 bool job_uses_cgroups(const nlohmann::json& job) {
-  if (job.value("kind", "sweep") == "speed") return true;
-  const std::string scenario = job.value("scenario", "");
-  return scenario == "memcg-churn" || scenario == "pause-loop";
+  // Speed jobs time memcg-churn and pause-loop against their floors.
+  return job.value("kind", "sweep") == "speed" || generator_info(job.value("scenario", "")).uses_cgroups;
 }
 
 std::string find_suite_file(const std::string& name_or_path) {

@@ -5,24 +5,16 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "scenarios/generator_table.hpp"
+
 namespace kreg {
 
 namespace {
 
-// Kernel bytes per object, rounded up from kreg's own measurements on 6.1
-// under TCG with 2 vCPUs (per_object in the records): a dying memcg ~20 KiB
-// of slab+percpu (percpu grows with vCPUs), a live netns ~220 KiB of slab
-// plus its holder process, a pod that much again plus its cgroups, a
-// negative dentry ~200 B. Doubled for headroom.
+// Guest bytes per object, from the generator table.
 int64_t bytes_per_object(const nlohmann::json& job) {
-  const std::string scenario = job.value("scenario", "");
-  const auto params = job.value("params", nlohmann::json::object());
-  if (scenario == "memcg-churn")
-    return 2 * (64 * 1024 + params.value("page_cache_bytes", int64_t{4096}) + 1024 * params.value("kobjects", 0));
-  if (scenario == "netns") return params.value("mode", "dead") == "live" ? 2 * 400 * 1024 : 2 * 16 * 1024;
-  if (scenario == "pause-loop") return params.value("keep", 0) > 0 ? 2 * 600 * 1024 : 2 * 32 * 1024;
-  if (scenario == "dentry-negative") return 2 * 256;
-  return 0;
+  if (job.value("kind", "sweep") != "sweep") return 0;
+  return generator_info(job.value("scenario", "")).bytes_per_object(job.value("params", nlohmann::json::object()));
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "harness/matrix/vm_sizing.hpp"
+#include "harness/store/run_file.hpp"
+#include "scenarios/generator_table.hpp"
 #include "vm/boot/qemu_vm.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
@@ -35,11 +37,15 @@ void make_scratch_disk(const std::string& path, int size_mib) {
                     " (install e2fsprogs with ./setup.sh)");
 }
 
-// The one measured count worth a progress line, e.g. "memcg_dying=500".
-std::string measured_headline(const nlohmann::json& measured) {
-  for (const char* key :
-       {"memcg_dying", "netns_live", "pods_live", "dentry_nr_negative", "slab_net_namespace_active_objs"})
-    if (measured.contains(key)) return std::string(key) + "=" + measured[key].dump();
+// The one measured count worth a progress line, e.g. "memcg_dying=500":
+// what the job's scenario family holds (scenarios/generator_table.hpp).
+std::string measured_headline(const nlohmann::json& job, const nlohmann::json& measured) {
+  if (job.value("kind", "sweep") == "sweep") {
+    const std::string& key =
+        scenario_family(generator_info(job.value("scenario", "")), job.value("params", nlohmann::json::object()))
+            .held_key;
+    if (measured.contains(key)) return key + "=" + measured[key].dump();
+  }
   return measured.dump();
 }
 
@@ -118,13 +124,12 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
       if (points > 0) p.fraction = (payload.value("point", 0.0) + 1) / static_cast<double>(points);
       p.point_done = payload.value("point_done", false);
       p.line = fmt::format("{} objects (target {})", payload.value("created", 0), payload.value("target", 0));
-      if (p.point_done) p.line += " -> " + measured_headline(payload.value("measured", nlohmann::json::object()));
+      if (p.point_done)
+        p.line += " -> " + measured_headline(unit.job, payload.value("measured", nlohmann::json::object()));
       on_progress(p);
     } else if (frame.type == "job") {
       nlohmann::json record = payload;
-      record["schema"] = "kreg.job";
-      record["schema_version"] = 1;
-      record["run_id"] = env.run_id;
+      stamp_job_record(record, env.run_id);
       record["kernel"].update(kernel_facts(kernel));
       record["kernel"]["spec"] = kernel.source;
       record["machine"] = machine;

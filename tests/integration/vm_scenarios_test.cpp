@@ -83,7 +83,7 @@ TEST(VmScenarios, Ext4PageCacheKeepsMemcgsDyingWithTwoWorkers) {
 
 TEST(VmScenarios, FastWayOnCgroupV2UnderAParentLikeKubepods) {
   auto s =
-      scenario({"memcg-churn", "-p", "cgroup_mode=v2", "-p", "way=fast", "-p", "parent=kubepods/offline", "-n", "100"});
+      scenario({"memcg-churn", "--cgroup-mode", "v2", "-p", "way=fast", "-p", "parent=kubepods/offline", "-n", "100"});
   EXPECT_EQ(s["status"], "ok") << s["error"].dump();
   EXPECT_GE(s["measured"]["parent_nr_dying_descendants"].get<int64_t>(), 95);
 }

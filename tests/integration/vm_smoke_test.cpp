@@ -102,6 +102,9 @@ TEST_F(VmSmoke, DyingMemcgsMeasuredFromTheKernelMatchChurned) {
     EXPECT_GE(static_cast<double>(dying), 0.95 * static_cast<double>(churned)) << "point " << i;
     EXPECT_LE(dying, churned) << "more dying memcgs than churned at point " << i;
     EXPECT_GT(p["counters"]["meminfo_slab_kb"].get<int64_t>(), 0);
+    // v1 reads memory.usage_in_bytes under the quantity's one name.
+    const std::string path = p["metrics"]["root_memory_current_read"].value("path", "");
+    EXPECT_TRUE(path.ends_with("/memory.usage_in_bytes")) << p["metrics"].dump();
   }
 }
 
@@ -110,11 +113,13 @@ TEST_F(VmSmoke, CgroupV2ModePutsTheMemoryControllerOnV2) {
   nlohmann::json r = job_record("memcg-churn/tmpfs-4096/v2");
   ASSERT_EQ(r["status"], "ok") << r["error"].dump();
   EXPECT_NE(r["kernel"]["cmdline"].get<std::string>().find("cgroup_no_v1=all"), std::string::npos);
-  EXPECT_EQ(r["job"]["params"]["cgroup_mode"], "v2");
+  EXPECT_EQ(r["job"]["cgroup_mode"], "v2");
   EXPECT_EQ(r["unit"]["cgroup_mode"], "v2");
-  // The v2 parent's own count of dying children agrees with the kernel-wide one.
-  const auto& last = r["points"].back()["measured"];
-  EXPECT_EQ(last["parent_nr_dying_descendants"], last["memcgs_churned"]);
+  // The v2 parent's own count of dying children agrees with the memcgs made.
+  const auto& last = r["points"].back();
+  EXPECT_EQ(last["measured"]["parent_nr_dying_descendants"], last["created"]);
+  // One metric name per quantity in both modes: memory.current on v2.
+  EXPECT_TRUE(last["metrics"].contains("parent_memory_current_read")) << last["metrics"].dump();
 }
 
 TEST_F(VmSmoke, EveryRecordCarriesTheGuestsFeatureProbe) {

@@ -16,7 +16,7 @@
 
 namespace fs = std::filesystem;
 using kreg::GeneratorContext;
-using kreg::make_dentry_negative_generator;
+using kreg::make_generator;
 
 namespace {
 
@@ -43,7 +43,7 @@ class DentryNegativeTest : public ::testing::Test {
 
   std::string what_of(const nlohmann::json& params) {
     try {
-      make_dentry_negative_generator(params, ctx_);
+      make_generator("dentry-negative", params, ctx_);
     } catch (const std::invalid_argument& e) {
       return e.what();
     }
@@ -54,7 +54,7 @@ class DentryNegativeTest : public ::testing::Test {
 };
 
 TEST_F(DentryNegativeTest, LookupLeavesNegativeDentries) {
-  auto gen = make_dentry_negative_generator({{"mode", "lookup"}}, ctx_);
+  auto gen = make_generator("dentry-negative", {{"mode", "lookup"}}, ctx_);
   EXPECT_EQ(gen->object_name(), "negative dentries");
   const auto before = gen->measure();
   int64_t last_tick = -1;
@@ -70,7 +70,8 @@ TEST_F(DentryNegativeTest, LookupLeavesNegativeDentries) {
     // directory gets up to two more tries. No negatives at all fails all three.
     int64_t grown = *counter(after, "dentry_nr_negative") - *b;
     for (int retry = 0; retry < 2 && grown < 15000; ++retry) {
-      auto again = make_dentry_negative_generator({{"mode", "lookup"}, {"dir", "retry" + std::to_string(retry)}}, ctx_);
+      auto again =
+          make_generator("dentry-negative", {{"mode", "lookup"}, {"dir", "retry" + std::to_string(retry)}}, ctx_);
       const auto b2 = again->measure();
       again->advance_to(20000, {});
       grown = *counter(again->measure(), "dentry_nr_negative") - *counter(b2, "dentry_nr_negative");
@@ -85,7 +86,7 @@ TEST_F(DentryNegativeTest, LookupLeavesNegativeDentries) {
 }
 
 TEST_F(DentryNegativeTest, CreateUnlinkLeavesEmptyDirAndMoreDentries) {
-  auto gen = make_dentry_negative_generator({{"mode", "create-unlink"}, {"dir", "cu"}}, ctx_);
+  auto gen = make_generator("dentry-negative", {{"mode", "create-unlink"}, {"dir", "cu"}}, ctx_);
   const auto before = gen->measure();
   gen->advance_to(5000, {});
   const auto after = gen->measure();
@@ -94,7 +95,7 @@ TEST_F(DentryNegativeTest, CreateUnlinkLeavesEmptyDirAndMoreDentries) {
   int64_t grown = *counter(after, "dentry_nr_dentry") - *counter(before, "dentry_nr_dentry");
   for (int retry = 0; retry < 2 && grown < 3500; ++retry) {  // global counter: see the lookup test
     auto again =
-        make_dentry_negative_generator({{"mode", "create-unlink"}, {"dir", "cu" + std::to_string(retry)}}, ctx_);
+        make_generator("dentry-negative", {{"mode", "create-unlink"}, {"dir", "cu" + std::to_string(retry)}}, ctx_);
     const auto b2 = again->measure();
     again->advance_to(5000, {});
     grown = *counter(again->measure(), "dentry_nr_dentry") - *counter(b2, "dentry_nr_dentry");
@@ -103,7 +104,7 @@ TEST_F(DentryNegativeTest, CreateUnlinkLeavesEmptyDirAndMoreDentries) {
 }
 
 TEST_F(DentryNegativeTest, BothAlternatesAndStaysEmpty) {
-  auto gen = make_dentry_negative_generator({{"mode", "both"}, {"dir", "both"}}, ctx_);
+  auto gen = make_generator("dentry-negative", {{"mode", "both"}, {"dir", "both"}}, ctx_);
   gen->advance_to(999, {});
   gen->advance_to(2000, {});
   EXPECT_EQ(gen->created(), 2000);
@@ -126,7 +127,7 @@ TEST_F(DentryNegativeTest, InvalidParamsNameTheKey) {
 
 TEST_F(DentryNegativeTest, CleanupRemovesOnlyWhatItCreated) {
   const std::string dir = ctx_.scratch_dir + "/made/deeper";
-  auto gen = make_dentry_negative_generator({{"mode", "create-unlink"}, {"dir", "made/deeper"}}, ctx_);
+  auto gen = make_generator("dentry-negative", {{"mode", "create-unlink"}, {"dir", "made/deeper"}}, ctx_);
   gen->advance_to(100, {});
   // A leftover from an interrupted create-unlink step, named as ours.
   std::ofstream(dir + "/n0000000100") << "";
@@ -136,7 +137,7 @@ TEST_F(DentryNegativeTest, CleanupRemovesOnlyWhatItCreated) {
   EXPECT_THROW(gen->advance_to(200, {}), std::logic_error);
 
   fs::create_directory(ctx_.scratch_dir + "/mine");
-  auto keep = make_dentry_negative_generator({{"dir", "mine"}}, ctx_);
+  auto keep = make_generator("dentry-negative", {{"dir", "mine"}}, ctx_);
   keep->advance_to(10, {});
   keep->cleanup();
   EXPECT_TRUE(fs::is_directory(ctx_.scratch_dir + "/mine"));  // not ours to remove
@@ -145,7 +146,7 @@ TEST_F(DentryNegativeTest, CleanupRemovesOnlyWhatItCreated) {
 // Printed, not asserted: how close the generator runs to the bare syscall loop.
 TEST_F(DentryNegativeTest, ThroughputVersusRawLoop) {
   constexpr int64_t kOps = 1'000'000;
-  auto gen = make_dentry_negative_generator({{"dir", "gen-speed"}}, ctx_);
+  auto gen = make_generator("dentry-negative", {{"dir", "gen-speed"}}, ctx_);
   const auto t0 = std::chrono::steady_clock::now();
   gen->advance_to(kOps, {});
   const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -22,7 +22,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-using kreg::make_netns_generator;
+using kreg::make_generator;
 using nlohmann::json;
 
 // Pid and state of every process whose parent is `parent` (zombies included).
@@ -50,7 +50,7 @@ std::string net_ns(pid_t pid) {
 }
 
 double ops_per_second(const char* mode, int n) {
-  auto gen = make_netns_generator({{"mode", mode}}, {});
+  auto gen = make_generator("netns", {{"mode", mode}}, {});
   auto t0 = std::chrono::steady_clock::now();
   gen->advance_to(n, nullptr);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -59,7 +59,7 @@ double ops_per_second(const char* mode, int n) {
 }
 
 TEST(NetnsGenerator, DeadModeLeavesNoChildren) {
-  auto gen = make_netns_generator({{"mode", "dead"}}, {});
+  auto gen = make_generator("netns", {{"mode", "dead"}}, {});
   EXPECT_EQ(gen->object_name(), "netns");
   int64_t last_tick = 0;
   gen->advance_to(50, [&](int64_t n) { last_tick = n; });
@@ -85,7 +85,7 @@ TEST(NetnsGenerator, DeadModeLeavesNoChildren) {
 }
 
 TEST(NetnsGenerator, LiveModeHoldsOneNetnsPerChildUntilCleanup) {
-  auto gen = make_netns_generator({{"mode", "live"}}, {});
+  auto gen = make_generator("netns", {{"mode", "live"}}, {});
   gen->advance_to(10, nullptr);
   gen->advance_to(20, nullptr);
   EXPECT_EQ(gen->created(), 20);
@@ -118,7 +118,7 @@ TEST(NetnsGenerator, LiveChildrenDieWithTheirParent) {
   ASSERT_GE(helper, 0);
   if (helper == 0) {
     close(fds[0]);
-    auto gen = make_netns_generator({{"mode", "live"}}, {});
+    auto gen = make_generator("netns", {{"mode", "live"}}, {});
     gen->advance_to(3, nullptr);
     for (auto [pid, state] : children_of(getpid())) (void)!write(fds[1], &pid, sizeof pid);
     _exit(0);  // no cleanup(): the kernel must kill them
@@ -150,7 +150,7 @@ TEST(NetnsGenerator, UnshareRefusalIsAGeneratorError) {
     if (unshare(CLONE_NEWUSER) != 0) _exit(10);
     std::ofstream("/proc/sys/user/max_net_namespaces") << 3;
     if (std::ifstream("/proc/sys/user/max_net_namespaces").rdbuf()->sgetc() != '3') _exit(10);
-    auto gen = make_netns_generator({{"mode", "live"}}, {});
+    auto gen = make_generator("netns", {{"mode", "live"}}, {});
     try {
       gen->advance_to(10, nullptr);
     } catch (const kreg::GeneratorError& e) {
@@ -170,7 +170,7 @@ TEST(NetnsGenerator, UnshareRefusalIsAGeneratorError) {
 
 void expect_invalid(const json& params, const std::string& key) {
   try {
-    make_netns_generator(params, {});
+    make_generator("netns", params, {});
     ADD_FAILURE() << "accepted " << params.dump();
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("'" + key + "'"), std::string::npos) << e.what();
@@ -184,11 +184,11 @@ TEST(NetnsGenerator, RejectsBadParameters) {
   expect_invalid({{"sysctls", {"net/../../etc/passwd"}}}, "sysctls");
   expect_invalid({{"sysctls", "net/core/somaxconn"}}, "sysctls");
   expect_invalid({{"sysctls", {1}}}, "sysctls");
-  EXPECT_NO_THROW(make_netns_generator({{"sysctls", json::array()}}, {}));
+  EXPECT_NO_THROW(make_generator("netns", {{"sysctls", json::array()}}, {}));
 }
 
 TEST(NetnsGenerator, StatReadsIncludeTheControl) {
-  auto gen = make_netns_generator({{"sysctls", {"net/ipv6/conf/default/forwarding"}}}, {});
+  auto gen = make_generator("netns", {{"sysctls", {"net/ipv6/conf/default/forwarding"}}}, {});
   std::map<std::string, std::string> reads;
   for (const auto& r : gen->stat_reads()) reads[r.metric] = r.path;
   EXPECT_EQ(reads["sysctl_ipv6_disable_ipv6_open"], "/proc/sys/net/ipv6/conf/all/disable_ipv6");

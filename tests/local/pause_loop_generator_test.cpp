@@ -107,7 +107,7 @@ class PauseLoopTest : public ::testing::Test {
 };
 
 TEST_F(PauseLoopTest, FailFastLeavesNoPodBehind) {
-  auto gen = kreg::make_pause_loop_generator({{"fail_fast", true}}, context_);
+  auto gen = kreg::make_generator("pause-loop", {{"fail_fast", true}}, context_);
   EXPECT_EQ(gen->object_name(), "pods");
   int64_t last_tick = 0;
   gen->advance_to(20, [&](int64_t created) { last_tick = created; });
@@ -131,7 +131,7 @@ TEST_F(PauseLoopTest, FailFastLeavesNoPodBehind) {
 }
 
 TEST_F(PauseLoopTest, KeepWindowHoldsTheNewestPodsInTheirOwnNamespaces) {
-  auto gen = kreg::make_pause_loop_generator({{"keep", 5}, {"page_cache_bytes", 65536}}, context_);
+  auto gen = kreg::make_generator("pause-loop", {{"keep", 5}, {"page_cache_bytes", 65536}}, context_);
   gen->advance_to(12, nullptr);
   EXPECT_EQ(gen->created(), 12);
   EXPECT_EQ(gen->measure()["pods_live"], 5);
@@ -169,7 +169,7 @@ TEST_F(PauseLoopTest, KeepWindowHoldsTheNewestPodsInTheirOwnNamespaces) {
 // sysctl_proc "host": the sysctl I/O goes through the host's /proc (before the
 // pod mounts its own), still in the pod's netns.
 TEST_F(PauseLoopTest, HostProcModeStillConfiguresThePodsNetns) {
-  auto gen = kreg::make_pause_loop_generator({{"keep", 2}, {"sysctl_proc", "host"}}, context_);
+  auto gen = kreg::make_generator("pause-loop", {{"keep", 2}, {"sysctl_proc", "host"}}, context_);
   gen->advance_to(3, nullptr);
   EXPECT_EQ(gen->measure()["pods_live"], 2);
   int checked = 0;
@@ -189,7 +189,7 @@ TEST_F(PauseLoopTest, HostProcModeStillConfiguresThePodsNetns) {
 TEST_F(PauseLoopTest, InvalidParametersNameTheKey) {
   auto message_of = [&](const nlohmann::json& params) -> std::string {
     try {
-      kreg::make_pause_loop_generator(params, context_);
+      kreg::make_generator("pause-loop", params, context_);
     } catch (const std::invalid_argument& e) {
       return e.what();
     }
@@ -208,7 +208,7 @@ TEST_F(PauseLoopTest, InvalidParametersNameTheKey) {
 // pids.max on the parent: the sandbox may exist (migration ignores the
 // limit) but its fork of the pause process gets EAGAIN, a kernel refusal.
 TEST_F(PauseLoopTest, PidsLimitIsAKernelRefusal) {
-  auto gen = kreg::make_pause_loop_generator({}, context_);
+  auto gen = kreg::make_generator("pause-loop", {}, context_);
   { std::ofstream(parent_dir(pids_) + "/pids.max") << "1"; }
   try {
     gen->advance_to(1, nullptr);
@@ -226,7 +226,7 @@ TEST_F(PauseLoopTest, PidsLimitIsAKernelRefusal) {
 // Printed, not asserted: the generator against the raw C floor, 100 fail-fast pods.
 TEST_F(PauseLoopTest, ThroughputAgainstRawLoop) {
   constexpr int kPods = 100;
-  auto gen = kreg::make_pause_loop_generator({{"fail_fast", true}}, context_);
+  auto gen = kreg::make_generator("pause-loop", {{"fail_fast", true}}, context_);
   auto start = std::chrono::steady_clock::now();
   gen->advance_to(kPods, nullptr);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -96,7 +96,8 @@ TEST(Matrix, CgroupJobsRunPerModeOthersOncePerKernel) {
   EXPECT_EQ(ids.size(), units.size());
   EXPECT_EQ(records.size(), units.size());
   EXPECT_EQ(units[0].job["job_id"], "memcg/v1");
-  EXPECT_EQ(units[0].job["params"]["cgroup_mode"], "v1");
+  EXPECT_EQ(units[0].job["cgroup_mode"], "v1");
+  EXPECT_FALSE(units[0].job["params"].contains("cgroup_mode")) << "the mode is the job's, not a generator parameter";
   EXPECT_EQ(units[1].kernel_label, "6.12.117+deb13-cloud-amd64") << "kernel-minor order";
   EXPECT_EQ(units[2].job["job_id"], "memcg/v2");
   EXPECT_EQ(units[4].job["job_id"], "netns");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/job_runner.hpp"
+#include "scenarios/generator_table.hpp"
 #include "scenarios/memcg_counts.hpp"
 #include "vm/guest/feature_probe.hpp"
 #include "vm/guest/guest_environment.hpp"
@@ -36,9 +37,9 @@ nlohmann::json run_job(const nlohmann::json& job, kreg::guest::GuestEnvironment&
                        kreg::guest::ResultChannel& channel) {
   // Only jobs that make cgroups need a hierarchy: a netns or dentry job must
   // also run on kernels without memcg v1 (6.12+ cloud builds).
-  const std::string scenario = job.value("scenario", "");
   nlohmann::json cgroup_features;
-  if (scenario == "memcg-churn" || scenario == "pause-loop" || job.value("kind", "sweep") == "speed") {
+  const bool speed = job.value("kind", "sweep") == "speed";  // times memcg-churn and pause-loop
+  if (speed || kreg::generator_info(job.value("scenario", "")).uses_cgroups) {
     const std::string mode = job.value("cgroup_mode", "v1");
     try {
       env.use_cgroup_mode(mode);

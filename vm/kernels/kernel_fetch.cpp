@@ -190,6 +190,8 @@ std::string default_cache_dir() {
   return std::string(home && *home ? home : "/tmp") + "/.cache/kreg";
 }
 
+std::string resolve_cache_dir(const std::string& chosen) { return chosen.empty() ? default_cache_dir() : chosen; }
+
 KernelImage fetch_debian_61_cloud(const std::string& cache_dir) {
   const std::string source = "debian:bookworm linux-image-6.1.0-*-cloud-amd64-unsigned (newest)";
   CapturedRun names = run_captured({"apt-cache", "pkgnames", "linux-image-6.1.0-"});

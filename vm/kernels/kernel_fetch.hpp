@@ -28,6 +28,8 @@ nlohmann::json to_json(const KernelImage& k);
 
 // $KREG_CACHE_DIR, else $XDG_CACHE_HOME/kreg, else ~/.cache/kreg.
 std::string default_cache_dir();
+// `chosen` (a --cache option) when given, else default_cache_dir().
+std::string resolve_cache_dir(const std::string& chosen);
 
 // Newest linux-image-6.1.0-*-cloud-amd64-unsigned known to the host's apt.
 // Downloads (once: the cache is keyed by the package's SHA-256), verifies
