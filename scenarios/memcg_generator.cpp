@@ -15,6 +15,7 @@
 #include "scenarios/kernel_files.hpp"
 #include "scenarios/memcg_counts.hpp"
 #include "scenarios/memcg_payload.hpp"
+#include "scenarios/memcg_reclaim.hpp"
 
 namespace kreg {
 
@@ -138,41 +139,7 @@ class MemcgGenerator : public Generator {
     return resolve_stat_paths(generator_info(kName).stat_paths, {mount_, mount_ + "/" + parent_, dir_, mode_});
   }
 
-  // Reclaim of the parent of the churned subtree, mildest method first:
-  // memory.reclaim (v2, 5.19+), memory.force_empty (v1), and drop_caches as
-  // the last resort (what the 4.19 incident's operators did). Page cache on
-  // tmpfs cannot be reclaimed without swap, so its dying memcgs stay: use
-  // page_cache=ext4 to see reclaim free them.
-  nlohmann::json reclaim() override {
-    const std::string parent = mount_ + "/" + parent_;
-    nlohmann::json steps = nlohmann::json::array();
-    auto step = [&](const std::string& method, const std::string& file, const std::string& value) {
-      nlohmann::json s = {{"method", method}, {"file", file}, {"dying_before", count_memcgs(mount_).dying}};
-      if (access(file.c_str(), W_OK) != 0) {
-        s["skipped"] = file + ": " + std::strerror(errno) + " (not offered by this kernel/mode)";
-        steps.push_back(s);
-        return;
-      }
-      auto start = std::chrono::steady_clock::now();
-      int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
-      // memory.reclaim answers EAGAIN when it reclaimed less than asked: still a result.
-      bool ok = fd >= 0 && write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
-      int err = errno;
-      if (fd >= 0) close(fd);
-      s["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (!ok) s["write_error"] = std::strerror(err);
-      s["dying_after"] = count_memcgs(mount_).dying;
-      usleep(1000000);  // dying memcgs are freed from RCU callbacks and workqueues
-      s["dying_after_1s"] = count_memcgs(mount_).dying;
-      steps.push_back(s);
-    };
-    if (mode_ == "v2")
-      step("memory.reclaim", parent + "/memory.reclaim", "1G");
-    else
-      step("memory.force_empty", parent + "/memory.force_empty", "0");
-    step("drop_caches", "/proc/sys/vm/drop_caches", "1");
-    return steps;
-  }
+  nlohmann::json reclaim() override { return reclaim_memcg_parent(mount_, mount_ + "/" + parent_, mode_); }
 
   void cleanup() noexcept override {
     if (cleaned_ || !prepared_) return;

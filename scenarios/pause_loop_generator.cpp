@@ -13,14 +13,13 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "scenarios/cgroup_lib.hpp"
 #include "scenarios/generator_table.hpp"
 #include "scenarios/kernel_counters.hpp"
 #include "scenarios/memcg_counts.hpp"
 #include "scenarios/pause_loop_parts.hpp"
+#include "scenarios/pause_pods.hpp"
 
 namespace kreg {
 
@@ -39,23 +38,6 @@ CgroupPtr memory_and_pids(const std::string& name) {
   CgroupPtr cg = make_cgroup(name, "memory");
   if (!cgroup_add_controller(cg.get(), "pids")) throw std::runtime_error("cannot add pids to cgroup " + name);
   return cg;
-}
-
-// A live pause process: PID 1 of a child pid namespace ("NSpid: <ours> 1"), not a zombie.
-bool is_pause_process(const std::string& pid) {
-  std::ifstream status("/proc/" + pid + "/status");
-  bool alive = false, init = false;
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("State:", 0) == 0) {
-      alive = line.find_first_of("ZX") == std::string::npos;
-    } else if (line.rfind("NSpid:", 0) == 0) {
-      std::istringstream in(line.substr(6));
-      std::vector<long> ids;
-      for (long id; in >> id;) ids.push_back(id);
-      init = ids.size() >= 2 && ids.back() == 1;
-    }
-  }
-  return alive && init;
 }
 
 struct Pod {
@@ -267,17 +249,7 @@ void PauseLoopGenerator::advance_to(int64_t target, const TickFn& tick) {
 }
 
 nlohmann::json PauseLoopGenerator::measure() const {
-  int64_t live = 0;
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(memory_ + "/" + base_, ec), end; !ec && it != end; it.increment(ec)) {
-    std::ifstream procs(it->path() / "cgroup.procs");
-    for (std::string pid; procs >> pid;)
-      if (is_pause_process(pid)) {
-        ++live;
-        break;
-      }
-  }
-  nlohmann::json m = {{"pods_created", created_}, {"pods_live", live}};
+  nlohmann::json m = {{"pods_created", created_}, {"pods_live", count_live_pods(memory_ + "/" + base_)}};
   MemcgCounts memcgs = count_memcgs(memory_);
   if (memcgs.dying >= 0) {
     m["memcg_dying"] = memcgs.dying;

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "harness/matrix/toml_reader.hpp"
 #include "scenarios/generator_table.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/source_dir.hpp"
@@ -19,104 +20,10 @@ namespace kreg {
 
 namespace {
 
-// Every error names the file and line, so a typo in a 200-line suite is
-// found at once.
-class SuiteReader {
+// A suite file's reader: the typed getters of TomlReader plus the suite's own rules.
+class SuiteReader : TomlReader {
  public:
-  explicit SuiteReader(std::string path) : path_(std::move(path)) {}
-
-  [[noreturn]] void fail(const toml::node* node, const std::string& what) const {
-    std::string where = path_;
-    if (node && node->source().begin) where += ":" + std::to_string(node->source().begin.line);
-    throw KregError(where + ": " + what);
-  }
-
-  // Rejects keys the suite format does not have (typos must not be ignored).
-  void only_keys(const toml::table& table, const std::string& section, const std::set<std::string>& known) const {
-    for (const auto& [key, node] : table) {
-      if (known.count(std::string(key.str()))) continue;
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      fail(&node, fmt::format("unknown key '{}' in {} (known: {})", key.str(), section, list));
-    }
-  }
-
-  std::string string_at(const toml::table& t, const std::string& key, const std::string& fallback) const {
-    const toml::node* n = t.get(key);
-    if (!n) return fallback;
-    if (!n->is_string()) fail(n, "'" + key + "' must be a string");
-    return **n->as_string();
-  }
-
-  int64_t int_at(const toml::table& t, const std::string& key, int64_t fallback, int64_t min) const {
-    const toml::node* n = t.get(key);
-    if (!n) return fallback;
-    if (!n->is_integer()) fail(n, "'" + key + "' must be an integer");
-    int64_t v = **n->as_integer();
-    if (v < min) fail(n, fmt::format("'{}' must be >= {} (got {})", key, min, v));
-    return v;
-  }
-
-  double number_at(const toml::table& t, const std::string& key, double fallback) const {
-    const toml::node* n = t.get(key);
-    if (!n) return fallback;
-    if (n->is_integer()) return static_cast<double>(**n->as_integer());
-    if (!n->is_floating_point()) fail(n, "'" + key + "' must be a number");
-    return **n->as_floating_point();
-  }
-
-  bool bool_at(const toml::table& t, const std::string& key, bool fallback) const {
-    const toml::node* n = t.get(key);
-    if (!n) return fallback;
-    if (!n->is_boolean()) fail(n, "'" + key + "' must be true or false");
-    return **n->as_boolean();
-  }
-
-  std::vector<std::string> strings_at(const toml::table& t, const std::string& key) const {
-    std::vector<std::string> out;
-    const toml::node* n = t.get(key);
-    if (!n) return out;
-    if (!n->is_array()) fail(n, "'" + key + "' must be an array of strings");
-    for (const auto& e : *n->as_array()) {
-      if (!e.is_string()) fail(&e, "'" + key + "' must be an array of strings");
-      out.push_back(**e.as_string());
-    }
-    return out;
-  }
-
-  std::vector<int64_t> ints_at(const toml::table& t, const std::string& key) const {
-    std::vector<int64_t> out;
-    const toml::node* n = t.get(key);
-    if (!n) return out;
-    if (!n->is_array()) fail(n, "'" + key + "' must be an array of integers");
-    for (const auto& e : *n->as_array()) {
-      if (!e.is_integer()) fail(&e, "'" + key + "' must be an array of integers");
-      out.push_back(**e.as_integer());
-    }
-    return out;
-  }
-
-  // Generator parameters are scalars; the generator validates the values.
-  nlohmann::json scalars_at(const toml::table& t, const std::string& key) const {
-    nlohmann::json out = nlohmann::json::object();
-    const toml::node* n = t.get(key);
-    if (!n) return out;
-    if (!n->is_table()) fail(n, "'" + key + "' must be a table, e.g. " + key + " = { mode = \"live\" }");
-    for (const auto& [k, v] : *n->as_table()) {
-      std::string name(k.str());
-      if (v.is_string())
-        out[name] = **v.as_string();
-      else if (v.is_integer())
-        out[name] = **v.as_integer();
-      else if (v.is_floating_point())
-        out[name] = **v.as_floating_point();
-      else if (v.is_boolean())
-        out[name] = **v.as_boolean();
-      else
-        fail(&v, "'" + key + "." + name + "' must be a string, number or boolean");
-    }
-    return out;
-  }
+  explicit SuiteReader(std::string path) : TomlReader(std::move(path)) {}
 
   void check_modes(const toml::table& t, const std::vector<std::string>& modes) const {
     for (const auto& m : modes)
@@ -178,7 +85,7 @@ class SuiteReader {
   Suite suite(const toml::table& root) const {
     only_keys(root, "the suite", {"name", "description", "kernels", "cgroup_modes", "repetitions", "vm", "job"});
     Suite s;
-    s.name = string_at(root, "name", fs::path(path_).stem().string());
+    s.name = string_at(root, "name", fs::path(path()).stem().string());
     s.description = string_at(root, "description", "");
     s.kernels = strings_at(root, "kernels");
     if (s.kernels.empty()) fail(&root, "the suite needs kernels = [...], e.g. [\"debian:bookworm\"]");
@@ -211,9 +118,6 @@ class SuiteReader {
     }
     return s;
   }
-
- private:
-  std::string path_;
 };
 
 }  // namespace
