@@ -105,7 +105,7 @@ TEST(CliErrors, HelpListsEverySubcommandAndIsNotAnError) {
     words >> name;
     listed.insert(name);
   }
-  const std::set<std::string> documented = {"run",  "scenario", "report", "kernels",
+  const std::set<std::string> documented = {"run",  "scenario", "report", "catalog", "kernels",
                                             "plan", "merge",    "submit", "compare"};
   EXPECT_EQ(listed, documented) << r.out;
   for (const auto& sub : documented) {
