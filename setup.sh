@@ -13,6 +13,7 @@ PACKAGES=(
   libboost-math-dev  # header-only Boost.Math: kreg compare's t and normal distributions
   qemu-system-x86 cpio xz-utils zstd e2fsprogs busybox-static
   rpm  # rpmbuild: the .rpm kernel tests build real packages
+  python3-jsonschema python3-yaml  # the k8s manifest test checks Jobs against the published batch/v1 schema
   libyaml-cpp-dev  # the tests read kreg submit k8s's manifest back
   slurm-wlm munge  # kreg submit slurm's test starts a single-host Slurm cluster of its own
   python3 python3-matplotlib python3-numpy

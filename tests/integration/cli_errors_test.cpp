@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
+#include <sstream>
 
 #include "tests/integration/kreg_cli.hpp"
 
@@ -87,10 +89,30 @@ TEST(CliErrors, ExistingRunIsNeverOverwritten) {
   EXPECT_TRUE(read_json(dir.path + "/r1/run.json")["kept"].get<bool>());
 }
 
-TEST(CliErrors, HelpIsNotAnError) {
+// The subcommands README.md documents, written out here rather than taken
+// from kreg: --help lists exactly these, each with its own help.
+TEST(CliErrors, HelpListsEverySubcommandAndIsNotAnError) {
   CapturedRun r = run_kreg({"--help"});
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("run"), std::string::npos);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  const size_t section = r.out.find("\nSubcommands:\n");
+  ASSERT_NE(section, std::string::npos) << r.out;
+  std::set<std::string> listed;
+  std::istringstream lines(r.out.substr(section + 14));
+  for (std::string line; std::getline(lines, line) && !line.empty();) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    listed.insert(name);
+  }
+  const std::set<std::string> documented = {"run",  "scenario", "report", "catalog", "kernels",
+                                            "plan", "merge",    "submit", "compare"};
+  EXPECT_EQ(listed, documented) << r.out;
+  for (const auto& sub : documented) {
+    CapturedRun help = run_kreg({sub, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << sub << ": " << help.err;
+    EXPECT_NE(help.out.find("Usage:"), std::string::npos) << sub << ": " << help.out;
+  }
 }
 
 }  // namespace

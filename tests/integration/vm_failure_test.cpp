@@ -12,6 +12,9 @@
 namespace kreg::test {
 namespace {
 
+// The smoke suite's units (suites/smoke.toml: memcg-churn in v1 and v2, netns once).
+const size_t kSmokeUnits = 3;
+
 std::string last_line(const std::string& text) {
   std::string t = text;
   while (!t.empty() && t.back() == '\n') t.pop_back();
@@ -28,7 +31,7 @@ TEST(VmFailure, PanickingGuestIsReportedWithConsoleTail) {
   EXPECT_NE(r.err.find("Kernel panic"), std::string::npos) << "console tail not shown";
   nlohmann::json run = read_json(dir.path + "/p/run.json");
   EXPECT_EQ(run["status"], "failed");
-  ASSERT_FALSE(run["units"].empty());
+  ASSERT_EQ(run["units"].size(), kSmokeUnits) << run.dump();
   for (const auto& u : run["units"]) EXPECT_EQ(u["end"], "panic") << u.dump();
   ASSERT_EQ(run["failures"].size(), run["units"].size()) << "every VM failed, and every one is reported";
   for (const auto& f : run["failures"])
@@ -41,6 +44,7 @@ TEST(VmFailure, GuestThatNeverSaysHelloIsKilled) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(last_line(r.err).find("did not say hello"), std::string::npos) << r.err;
   nlohmann::json run = read_json(dir.path + "/h/run.json");
+  ASSERT_EQ(run["units"].size(), kSmokeUnits) << run.dump();
   for (const auto& u : run["units"]) {
     EXPECT_EQ(u["end"], "no-hello");
     EXPECT_LT(u["wall_s"].get<double>(), 30.0) << "the hung VM was not killed promptly";
@@ -92,6 +96,7 @@ TEST(VmFailure, UnwritableInitramfsIsAOneLineError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(last_line(r.err).find("initramfs"), std::string::npos) << r.err;
   nlohmann::json run = read_json(dir.path + "/i/run.json");
+  ASSERT_EQ(run["units"].size(), kSmokeUnits) << run.dump();
   for (const auto& u : run["units"]) EXPECT_EQ(u["end"], "setup") << u.dump();
 }
 

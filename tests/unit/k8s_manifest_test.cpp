@@ -1,11 +1,17 @@
-// kreg submit k8s: the manifests read back with yaml-cpp are valid batch/v1
-// Jobs (the fields the Job schema requires, restartPolicy a Job accepts,
-// names that are DNS labels), the shards' Job is Indexed with one completion
+// kreg submit k8s: the manifests are valid batch/v1 Jobs, checked against
+// Kubernetes' published Job schema (tests/k8s/) and, read back with yaml-cpp,
+// for what the API server's validation adds (restartPolicy a Job accepts,
+// names that are DNS labels); the shards' Job is Indexed with one completion
 // per shard and the index wired into --shard, /dev/kvm is requested exactly
 // when the plan asks for KVM, and results go to the volume claim given.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "harness/cluster/submit_k8s.hpp"
@@ -13,6 +19,7 @@
 #include "harness/matrix/plan_file.hpp"
 #include "harness/matrix/suite.hpp"
 #include "vm/common/error.hpp"
+#include "vm/common/process.hpp"
 
 namespace kreg {
 namespace {
@@ -162,6 +169,49 @@ TEST(K8sManifest, KvmDeviceOnlyWhenThePlanAsksForKvm) {
   EXPECT_TRUE(has_kvm(documents(test_plan("kvm", 2))[1]));
   EXPECT_FALSE(has_kvm(documents(test_plan("tcg", 2))[1]));
   EXPECT_FALSE(has_kvm(documents(test_plan("auto", 2))[1]));
+}
+
+// Runs tests/k8s/validate_manifests.py: every Job of the YAML against
+// Kubernetes' published batch/v1 Job schema (tests/k8s/batch-v1-job.openapi.json).
+CapturedRun validate_against_published_schema(const std::string& yaml) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("kreg-k8s-" + std::to_string(getpid()) + ".yaml")).string();
+  std::ofstream(path) << yaml;
+  CapturedRun r = run_captured({"python3", KREG_SOURCE_DIR "/tests/k8s/validate_manifests.py", path});
+  std::filesystem::remove(path);
+  return r;
+}
+
+size_t occurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(K8sManifest, JobsAreValidAgainstThePublishedBatchV1Schema) {
+  K8sOptions o;
+  o.volume_claim = "kreg-results";
+  for (const char* accel : {"kvm", "tcg"}) {
+    CapturedRun r = validate_against_published_schema(k8s_yaml(test_plan(accel, 4), o));
+    EXPECT_EQ(r.exit_code, 0) << accel << ":\n" << r.out << r.err;
+    EXPECT_EQ(occurrences(r.out, "valid batch/v1 Job"), 2u) << "the shards' Job and the merge Job: " << r.out;
+  }
+  // What the API server would refuse or silently drop, the check refuses:
+  // a misspelt field, a wrong type, a missing required field.
+  const std::string yaml = k8s_yaml(test_plan("tcg", 4), o);
+  const std::vector<std::array<std::string, 3>> breaks = {
+      {"restartPolicy: Never", "restartPolicyy: Never", "'restartPolicyy' was unexpected"},
+      {"completions: 4", "completions: four", "'four' is not of type 'integer'"},
+      {"claimName: kreg-results", "claim: kreg-results", "'claimName' is a required property"}};
+  for (const auto& [from, to, complaint] : breaks) {
+    std::string broken = yaml;
+    const size_t at = broken.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " not in the manifest";
+    broken.replace(at, from.size(), to);
+    CapturedRun r = validate_against_published_schema(broken);
+    EXPECT_EQ(r.exit_code, 1) << to << ": " << r.out << r.err;
+    EXPECT_NE(r.out.find(complaint), std::string::npos) << to << ": " << r.out;
+  }
 }
 
 TEST(K8sManifest, NamesAreDnsLabelsForAnyPlanId) {

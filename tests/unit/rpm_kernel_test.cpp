@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/ci_skip.hpp"
 #include "tests/unit/vm_host_test_util.hpp"
 #include "vm/archive/rpm_extract.hpp"
 #include "vm/common/process.hpp"
@@ -67,7 +68,8 @@ bool have_rpmbuild() { return find_program("rpmbuild").has_value(); }
 class RpmKernel : public ::testing::TestWithParam<std::pair<std::string, std::string>> {
  protected:
   void SetUp() override {
-    if (!have_rpmbuild()) GTEST_SKIP() << "rpmbuild not installed (./setup.sh installs the Debian package rpm)";
+    if (!have_rpmbuild())
+      KREG_SKIP_OR_FAIL_ON_CI("rpmbuild not installed (./setup.sh installs the Debian package rpm)");
   }
   TempDir tmp;
 };
@@ -149,7 +151,7 @@ INSTANTIATE_TEST_SUITE_P(Payloads, RpmKernel,
 // some modules; kernel-modules beside it holds the rest and is picked up,
 // also when it is added after kernel-core was first extracted.
 TEST(RpmKernelCore, ImageAndConfigFromLibModulesAndModulesFromBeside) {
-  if (!have_rpmbuild()) GTEST_SKIP() << "rpmbuild not installed (./setup.sh installs the Debian package rpm)";
+  if (!have_rpmbuild()) KREG_SKIP_OR_FAIL_ON_CI("rpmbuild not installed (./setup.sh installs the Debian package rpm)");
   TempDir tmp;
   const std::string image = fake_bzimage(200 * 1024 + 1);
   const fs::path core_tree = tmp / "core", modules_tree = tmp / "modules";
@@ -201,7 +203,7 @@ TEST(RpmKernelErrors, GarbageTruncatedAndImagelessPackagesNameTheFile) {
   EXPECT_NE(msg.find("not an RPM package"), std::string::npos) << msg;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
 
-  if (!have_rpmbuild()) GTEST_SKIP() << "rpmbuild not installed (./setup.sh installs the Debian package rpm)";
+  if (!have_rpmbuild()) KREG_SKIP_OR_FAIL_ON_CI("rpmbuild not installed (./setup.sh installs the Debian package rpm)");
   const fs::path tree = tmp / "tree";
   write_file(tree / "lib/modules" / kEl8 / "kernel/drivers/net/dummy.ko.xz", pattern_bytes(256 * 1024));
   const fs::path rpm =

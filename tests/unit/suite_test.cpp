@@ -129,10 +129,58 @@ TEST(Overrides, CommandLineReplacesKernelsSweepsAndVm) {
   EXPECT_THROW(apply_overrides(s, o), KregError);
 }
 
+// Through run.json's text and back, every field of the effective suite is
+// what it was: compared field by field with the suite itself, so a field the
+// writer drops (or the reader ignores) fails. Every field differs from its
+// default, so a reader that falls back to defaults fails too.
 TEST(Overrides, EffectiveSuiteRoundTripsThroughRunJson) {
-  Suite s = parse_suite(kMinimal, "s.toml");
-  Suite back = suite_from_json(suite_to_json(s));
-  EXPECT_EQ(suite_to_json(back), suite_to_json(s));
+  Suite s = parse_suite(R"(kernels = ["debian:bookworm", "debian:trixie"]
+cgroup_modes = ["v1", "v2"]
+[[job]]
+id = "memcg"
+scenario = "memcg-churn"
+targets = [0, 10]
+cgroup_modes = ["v2"]
+samples = 7
+params = { page_cache = "ext4" }
+[[job]]
+id = "netns"
+scenario = "netns"
+targets = [0, 5]
+params = { mode = "live" }
+)",
+                        "s.toml");
+  s.name = "round-trip";
+  s.description = "every field set";
+  s.repetitions = 3;
+  s.vm = {3, 1536, 4096, 321.5, 45.25, 2, "quiet kreg.x=1"};
+  const std::string run_json = nlohmann::json{{"suite_effective", suite_to_json(s)}}.dump(2);
+  Suite back = suite_from_json(nlohmann::json::parse(run_json).at("suite_effective"));
+  EXPECT_EQ(back.name, "round-trip");
+  EXPECT_EQ(back.path, "s.toml");
+  EXPECT_EQ(back.description, "every field set");
+  EXPECT_EQ(back.kernels, (std::vector<std::string>{"debian:bookworm", "debian:trixie"}));
+  EXPECT_EQ(back.cgroup_modes, (std::vector<std::string>{"v1", "v2"}));
+  EXPECT_EQ(back.repetitions, 3);
+  EXPECT_EQ(back.vm.vcpus, 3);
+  EXPECT_EQ(back.vm.memory_mib, 1536);
+  EXPECT_EQ(back.vm.disk_mib, 4096);
+  EXPECT_EQ(back.vm.timeout_s, 321.5);
+  EXPECT_EQ(back.vm.hello_timeout_s, 45.25);
+  EXPECT_EQ(back.vm.parallel, 2);
+  EXPECT_EQ(back.vm.append, "quiet kreg.x=1");
+  ASSERT_EQ(back.jobs.size(), 2u);
+  EXPECT_EQ(back.jobs, s.jobs);
+  EXPECT_EQ(back.jobs[0]["job_id"], "memcg");
+  EXPECT_EQ(back.jobs[0]["cgroup_modes"], nlohmann::json({"v2"}));
+  EXPECT_EQ(back.jobs[0]["samples"], 7);
+  EXPECT_EQ(back.jobs[0]["params"]["page_cache"], "ext4");
+  EXPECT_EQ(back.jobs[1]["params"]["mode"], "live");
+  // The units a resumed run plans are the units the run planned.
+  std::vector<std::string> planned, resumed;
+  for (const auto& u : plan_matrix(s, {"k"})) planned.push_back(u.unit_id);
+  for (const auto& u : plan_matrix(back, {"k"})) resumed.push_back(u.unit_id);
+  EXPECT_EQ(resumed, planned);
 }
 
 TEST(Scheduler, NeverRunsMoreThanTheLimitAtOnce) {
