@@ -21,15 +21,16 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 // Units netns/a, netns/b, ...: each boots, keeps 10 live netns and measures
-// at 0 and 10 (seconds under TCG).
-std::string write_suite(const std::string& dir, int jobs, int timeout_s) {
+// at 0 and 10 (seconds under TCG); `long_job` measures at seven points.
+std::string write_suite(const std::string& dir, int jobs, int timeout_s, char long_job = 0) {
   const std::string path = dir + "/faults.toml";
   std::ofstream f(path);
   f << "name = \"faults\"\nkernels = [\"debian:bookworm:6.1\"]\ncgroup_modes = [\"v1\"]\n"
     << "[vm]\nvcpus = 1\ntimeout_s = " << timeout_s << "\nhello_timeout_s = 120\n";
   for (int j = 0; j < jobs; ++j)
     f << "[[job]]\nid = \"netns/" << char('a' + j) << "\"\nscenario = \"netns\"\nparams = { mode = \"live\" }\n"
-      << "targets = [0, 10]\nsamples = 10\nwarmup = 1\n";
+      << "targets = " << (char('a' + j) == long_job ? "[0, 10, 20, 30, 40, 50, 60]" : "[0, 10]")
+      << "\nsamples = 10\nwarmup = 1\n";
   return path;
 }
 
@@ -159,6 +160,13 @@ TEST(VmFaults, KregKilledMidUnitThenTwoResumesAtOnce) {
 
   BackgroundKreg first(dir.path, {"run", "--resume", "k", "--results", dir.path}, "resume1");
   BackgroundKreg second(dir.path, {"run", "--resume", "k", "--results", dir.path}, "resume2");
+  // While the winner's rerun of netns/b is inside its job, a third resume
+  // names the owner and that VM's QEMU.
+  ASSERT_TRUE(wait_until(300, [&] { return job_started(run_dir, "b", 2); }));
+  const pid_t rerun_qemu = qemu_of(run_dir, "b", 2);
+  CapturedRun third = run_kreg({"run", "--resume", "k", "--results", dir.path});
+  expect_one_line_error(third, "QEMU PID");
+  EXPECT_NE(third.err.find(std::to_string(rerun_qemu)), std::string::npos) << third.err;
   const int rc1 = first.wait(400), rc2 = second.wait(400);
   ASSERT_TRUE((rc1 == 0 && rc2 == 2) || (rc1 == 2 && rc2 == 0)) << rc1 << " " << rc2 << "\n"
                                                                 << first.stderr_text() << "\n---\n"
@@ -168,6 +176,7 @@ TEST(VmFaults, KregKilledMidUnitThenTwoResumesAtOnce) {
   const std::string lost_race = loser.stderr_text();
   expect_one_line_error(CapturedRun{2, "", lost_race}, "is in use by kreg PID " + std::to_string(winner.pid));
   EXPECT_EQ(line_count(lost_race), 1u) << lost_race;
+  EXPECT_NE(third.err.find("is in use by kreg PID " + std::to_string(winner.pid)), std::string::npos) << third.err;
 
   // The winner killed the leftover before it started anything.
   int status = 0;
@@ -195,6 +204,7 @@ TEST(VmFaults, KregKilledMidUnitThenTwoResumesAtOnce) {
   table_row("QEMU of a dead owner still running (planted, as an older kreg leaves it)", "kreg: " + note, lost,
             left.size(), "ok (the winning resume)");
   table_row("two kreg run --resume at once", last_line(lost_race), lost, left.size(), "ok: one ran, one refused");
+  table_row("a third --resume while the winner's VM runs", last_line(third.err), lost, left.size(), "refused");
 }
 
 // kill -9 on one QEMU mid-job: that unit fails, the other finishes, and the
@@ -297,6 +307,12 @@ TEST(VmFaults, ResultsFilesystemFillsUpMidRun) {
   const auto left_after = processes_left(dir.path);
   EXPECT_TRUE(left_after.empty()) << joined(left_after);
 
+  // Still full: a resume stops at its first write, before any VM.
+  CapturedRun full = run_kreg({"run", "--resume", "f", "--results", root});
+  expect_one_line_error(full, "No space left on device");
+  EXPECT_TRUE(qemu_pids_with(run_dir + "/").empty());
+  for (const auto& [path, bytes] : before) EXPECT_EQ(file_bytes(path), bytes) << path;
+
   fs::remove(root + "/filler");
   CapturedRun resumed = run_kreg({"run", "--resume", "f", "--results", root});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
@@ -307,6 +323,44 @@ TEST(VmFaults, ResultsFilesystemFillsUpMidRun) {
   EXPECT_TRUE(left.empty()) << joined(left);
   table_row("results tmpfs (96 MiB) filled while unit 2 of 2 runs", reported, lost, left_after.size(),
             "ok after freeing space");
+  table_row("--resume on the still-full tmpfs", last_line(full.err), lost, left.size(), "refused before any VM");
+}
+
+// The results directory refuses kreg's own writes mid-run (run.json's
+// temporary file turned into a directory while both VMs run): the run stops
+// at once with that error, the other VM is stopped, nothing finished is lost.
+TEST(VmFaults, ResultsDirectoryRefusesRunJsonMidRun) {
+  TempDir dir;
+  const std::string suite = write_suite(dir.path, 2, 300, 'b'), run_dir = dir.path + "/w";
+  BackgroundKreg kreg(dir.path, {"run", suite, "--results", dir.path, "--run-id", "w", "--parallel", "2"});
+  ASSERT_TRUE(wait_until(300, [&] { return job_started(run_dir, "a") && job_started(run_dir, "b"); }))
+      << kreg.stderr_text();
+  fs::create_directory(run_dir + "/run.json.tmp");
+  EXPECT_EQ(kreg.wait(300), 2) << kreg.stderr_text();
+  const std::string reported = last_line(kreg.stderr_text());
+  EXPECT_NE(reported.find("cannot write " + run_dir + "/run.json.tmp: Is a directory; the run stopped"),
+            std::string::npos)
+      << kreg.stderr_text();
+  EXPECT_NE(reported.find("kreg run --resume w"), std::string::npos) << reported;
+  const Records before = records_of(run_dir);
+  // The unit that finished first stored its record; the other was stopped
+  // (b usually, the longer one; a when the host starves a's VM).
+  ASSERT_EQ(before.size(), 1u) << "the second VM ran on after the failed write";
+  const std::string stopped = before.begin()->first.find("netns__a") != std::string::npos ? "b" : "a";
+  EXPECT_NE(kreg.stderr_text().find("/netns/" + stopped + " stopped in"), std::string::npos) << kreg.stderr_text();
+  const auto left_after = processes_left(dir.path);
+  EXPECT_TRUE(left_after.empty()) << joined(left_after);
+
+  fs::remove(run_dir + "/run.json.tmp");
+  CapturedRun resumed = run_kreg({"run", "--resume", "w", "--results", dir.path});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  expect_complete(run_dir);
+  const int lost = units_lost(before, run_dir);
+  EXPECT_EQ(lost, 0);
+  const auto left = processes_left(dir.path);
+  EXPECT_TRUE(left.empty()) << joined(left);
+  table_row("run.json write refused mid-run (EISDIR), 2 VMs running", reported, lost, left_after.size(),
+            "ok, " + std::to_string(2 - before.size()) + " unit(s) rerun");
 }
 
 // One bit flipped in the first job frame of one VM's ttyS1 stream on its way

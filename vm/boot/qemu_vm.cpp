@@ -182,7 +182,7 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
     }
     if (spec.stop && spec.stop->load()) {
       outcome.end = VmEnd::Stopped;
-      outcome.reason = "stopped on request (Ctrl-C)";
+      outcome.reason = "stopped on request (Ctrl-C, SIGTERM, or a write the results directory refused)";
       break;
     }
     if (!hello && elapsed() > spec.hello_timeout_s) {
@@ -207,7 +207,7 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
     // SIGTERM from a batch system reaches QEMU and kreg alike: a stop.
     exited = false;
     outcome.end = VmEnd::Stopped;
-    outcome.reason = "stopped on request (signal)";
+    outcome.reason = "stopped on request (QEMU got the signal too)";
   }
   outcome.wall_s = elapsed();
   outcome.corrupt_frames = decoder.corrupt();
