@@ -217,7 +217,9 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
       fmt::format("kreg: {} of {} units run in {:.0f} s: {} failed, {} stopped, {} not started; records in {}",
                   finished, todo.size(), wall, failed, stopped, not_started, state.store->dir()));
   if (!store_error.empty()) {
-    std::fprintf(stderr, "kreg: error: %s; the run stopped, every record stored before is kept (free space or fix the results directory, then: %s)\n",
+    std::fprintf(stderr,
+                 "kreg: error: %s; the run stopped, every record stored before is kept (free space or fix the results "
+                 "directory, then: %s)\n",
                  store_error.c_str(), resume_command(run, *state.store).c_str());
     return 2;
   }
