@@ -307,7 +307,9 @@ TEST(VmFaults, ResultsFilesystemFillsUpMidRun) {
   const auto left_after = processes_left(dir.path);
   EXPECT_TRUE(left_after.empty()) << joined(left_after);
 
-  // Still full: a resume stops at its first write, before any VM.
+  // Still full: the resume stops at its first refused write (the image of
+  // the unit's next attempt may still fit, run.json's record of its QEMU
+  // not), and that VM is killed at once.
   CapturedRun full = run_kreg({"run", "--resume", "f", "--results", root});
   expect_one_line_error(full, "No space left on device");
   EXPECT_TRUE(qemu_pids_with(run_dir + "/").empty());
@@ -323,7 +325,8 @@ TEST(VmFaults, ResultsFilesystemFillsUpMidRun) {
   EXPECT_TRUE(left.empty()) << joined(left);
   table_row("results tmpfs (96 MiB) filled while unit 2 of 2 runs", reported, lost, left_after.size(),
             "ok after freeing space");
-  table_row("--resume on the still-full tmpfs", last_line(full.err), lost, left.size(), "refused before any VM");
+  table_row("--resume on the still-full tmpfs", last_line(full.err), lost, left.size(),
+            "stopped at its first refused write");
 }
 
 // The results directory refuses kreg's own writes mid-run (run.json's
