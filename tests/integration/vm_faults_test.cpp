@@ -1,5 +1,5 @@
 // Crash safety under real faults (issue 15), with real QEMU and the real
-// Debian 6.1 kernel the smoke suite uses (cached by vm_smoke), on tiny
+// Debian 6.1 kernel the smoke suite uses (cached by ctest fetch_kernel), on tiny
 // sweeps. Each test injects one fault into a running `kreg run` and asserts
 // that no finished record is lost or changed, that no process is left
 // behind (kreg, QEMU, helpers: anything naming the run's directory), and
