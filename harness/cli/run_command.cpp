@@ -11,6 +11,7 @@
 #include "harness/matrix/matrix.hpp"
 #include "harness/matrix/matrix_executor.hpp"
 #include "harness/matrix/plan_file.hpp"
+#include "harness/matrix/run_owner.hpp"
 #include "harness/matrix/vm_sizing.hpp"
 #include "harness/matrix/vm_unit_runner.hpp"
 #include "harness/store/result_store.hpp"
@@ -66,11 +67,24 @@ nlohmann::json machine_json(const UnitEnvironment& env, const Suite& suite) {
           {"host_memory_limit_mib", host_memory_limit_mib()}};
 }
 
+// Before anything else of a run starts again: QEMUs that a dead owner left
+// running are killed (today's kreg takes its QEMUs down with it; an older
+// one, or one whose QEMU escaped, may not have).
+void kill_leftovers(const nlohmann::json& run) {
+  std::vector<pid_t> killed = kill_leftover_vms(run);
+  if (killed.empty()) return;
+  std::string pids;
+  for (pid_t p : killed) pids += (pids.empty() ? "" : ", ") + std::to_string(p);
+  Progress().note("kreg: killed " + std::to_string(killed.size()) +
+                  " QEMU left running by a dead kreg of this run (PID " + pids + ")");
+}
+
 RunResult resume_run(const RunOptions& options) {
-  ResultStore store(options.results_root, options.resume, /*resume=*/true);
+  ResultStore store = open_run_as_owner(options.results_root, options.resume);
   RunState state{nlohmann::json::parse(std::ifstream(store.dir() + "/run.json"), nullptr, false), &store, {}};
   if (state.run.is_discarded() || !state.run.contains("suite_effective"))
     throw KregError(store.dir() + "/run.json is not a resumable kreg run (written by an older kreg, or damaged)");
+  kill_leftovers(state.run);
   Suite suite = suite_from_json(state.run["suite_effective"]);
   std::string cache_dir = resolve_cache_dir(options.cache_dir);
   std::vector<KernelImage> kernels;
@@ -163,7 +177,8 @@ RunResult run_shard(const RunOptions& options) {
   const std::string root = options.results_root + "/" + plan.id() + "/shards";
   const std::string shard_id = std::to_string(options.shard);
   const bool again = fs::exists(root + "/" + shard_id + "/run.json");
-  ResultStore store(root, shard_id, again, /*link_latest=*/false);
+  ResultStore store = again ? open_run_as_owner(root, shard_id, /*link_latest=*/false)
+                            : ResultStore(root, shard_id, false, /*link_latest=*/false);
   RunOptions effective = options;
   effective.accel = plan.json.value("accel", "auto");
   UnitEnvironment env = make_environment(effective, suite, plan.id(), &store);
@@ -175,6 +190,7 @@ RunResult run_shard(const RunOptions& options) {
         state.run.value("shard", nlohmann::json::object()).value("plan_sha256", "") != plan.sha256)
       throw KregError(store.dir() + " holds results of another plan than " + plan.path +
                       " (same plan id, different contents); pass another --results");
+    kill_leftovers(state.run);
     if (state.run["machine"].value("accelerator", "") != to_string(env.accel.accelerator))
       throw KregError("shard " + shard_id + " was measured under " + state.run["machine"].value("accelerator", "?") +
                       " but this machine would use " + to_string(env.accel.accelerator) +

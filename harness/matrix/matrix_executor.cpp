@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "harness/matrix/matrix.hpp"
 #include "harness/matrix/matrix_scheduler.hpp"
+#include "harness/matrix/run_owner.hpp"
 #include "harness/matrix/vm_sizing.hpp"
 #include "harness/term/progress.hpp"
 #include "vm/common/error.hpp"
@@ -34,6 +36,15 @@ void remember_guest_features(const KernelImage& k, const nlohmann::json& feature
   }
 }
 
+// What finishes the run: a shard resumes by running it again.
+std::string resume_command(const nlohmann::json& run, const ResultStore& store) {
+  if (run.contains("shard"))
+    return fmt::format("kreg run --plan {} --shard {} --results {}", run["shard"].value("plan_file", "PLAN"),
+                       run["shard"].value("index", 0),
+                       fs::path(store.dir()).parent_path().parent_path().parent_path().string());
+  return "kreg run --resume " + store.run_id() + " --results " + fs::path(store.dir()).parent_path().string();
+}
+
 }  // namespace
 
 const std::atomic<bool>& stop_requested() { return g_stop; }
@@ -52,6 +63,11 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
   std::vector<MatrixUnit> units = plan_matrix(suite, labels);
   if (only) std::erase_if(units, [&](const MatrixUnit& u) { return !only->contains(u.unit_id); });
   nlohmann::json& run = state.run;
+  // What earlier owners recorded per unit (a kept unit's attempt stays named).
+  std::map<std::string, nlohmann::json> earlier;
+  if (run.contains("units") && run["units"].is_array())
+    for (const auto& u : run["units"])
+      if (u.is_object() && u.contains("unit_id")) earlier[u["unit_id"].get<std::string>()] = u;
   run["units"] = nlohmann::json::array();
   std::vector<size_t> todo;
   for (size_t i = 0; i < units.size(); ++i) {
@@ -64,6 +80,9 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
                             {"record", units[i].record_path},
                             {"vm_dir", "vm/" + units[i].vm_name},
                             {"status", kept ? "kept" : "pending"}});
+    if (kept && earlier.contains(units[i].unit_id))
+      for (const char* key : {"attempt", "vm_dir"})
+        if (earlier[units[i].unit_id].contains(key)) run["units"].back()[key] = earlier[units[i].unit_id][key];
     if (!kept) todo.push_back(i);
   }
   SchedulerLimits limits{parallel_override > 0 ? parallel_override : suite.vm.parallel,
@@ -71,7 +90,22 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
   const int parallel = effective_parallel(limits, suite.vm.vcpus);
   run["parallel"] = parallel;
   run["status"] = "running";
+  run["owner"] = owner_json();
   state.save();
+  // The first write the results directory refuses stops the run: nothing
+  // measured after it could be kept.
+  std::string store_error;
+  auto store_failed = [&](const std::string& what) {  // with state.mutex held
+    if (store_error.empty()) store_error = what;
+    request_stop(0);
+  };
+  auto save = [&] {  // with state.mutex held
+    try {
+      state.save();
+    } catch (const StoreWriteError& e) {
+      store_failed(e.what());
+    }
+  };
   progress.note(
       fmt::format("kreg: {} units ({} kernels x jobs x cgroup modes), {} to run, up to {} VMs at once "
                   "({} vCPU each, {} host CPUs)",
@@ -97,18 +131,35 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
       const MatrixUnit& u = units[i];
       const KernelImage& kernel = kernels[u.kernel_index];
       UnitOutcome out;
+      auto vm_started = [&](const VmStarted& vm) {
+        std::lock_guard<std::mutex> lock(state.mutex);
+        nlohmann::json& entry = run["units"][i];
+        entry["attempt"] = vm.attempt.number;
+        entry["vm_dir"] = vm.attempt.relative;
+        auto qemu = identify_process(vm.pid);
+        if (qemu) entry["qemu"] = process_json(*qemu);
+        save();  // a later kreg finds this QEMU even if this one is killed now
+      };
       try {
-        out = run_unit(u, kernel, env, [&](const UnitProgress& p) {
-          std::lock_guard<std::mutex> lock(state.mutex);
-          fraction[i] = p.fraction;
-          std::string line =
-              fmt::format("job {}/{} {} on {}: {} {}", n + 1, todo.size(), u.job["job_id"].get<std::string>(),
-                          u.kernel_label, p.line, progress.eta(overall()));
-          if (p.point_done)
-            progress.note(line);
-          else
-            progress.status(line);
-        });
+        out = run_unit(
+            u, kernel, env,
+            [&](const UnitProgress& p) {
+              std::lock_guard<std::mutex> lock(state.mutex);
+              fraction[i] = p.fraction;
+              std::string line =
+                  fmt::format("job {}/{} {} on {}: {} {}", n + 1, todo.size(), u.job["job_id"].get<std::string>(),
+                              u.kernel_label, p.line, progress.eta(overall()));
+              if (p.point_done)
+                progress.note(line);
+              else
+                progress.status(line);
+            },
+            vm_started);
+      } catch (const StoreWriteError& e) {  // nothing more can be recorded: the run stops
+        out.end = "store-error";
+        out.reason = e.what();
+        std::lock_guard<std::mutex> lock(state.mutex);
+        store_failed(e.what());
       } catch (const std::exception& e) {  // a host-side fault in one unit must not end the matrix
         out.end = "host-error";
         out.reason = e.what();
@@ -117,6 +168,8 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
       ++finished;
       fraction[i] = 0;
       nlohmann::json& entry = run["units"][i];
+      entry.erase("qemu");  // reaped: nothing of this unit runs any more
+      if (out.attempt > 0) entry.update({{"attempt", out.attempt}, {"vm_dir", out.vm_dir}});
       entry.update({{"status", out.status},
                     {"end", out.end},
                     {"reason", out.reason},
@@ -134,10 +187,11 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
                                    {"end", out.end},
                                    {"reason", out.reason},
                                    {"console_tail", out.console_tail},
-                                   {"vm_dir", "vm/" + u.vm_name}});
+                                   {"attempt", out.attempt},
+                                   {"vm_dir", out.attempt > 0 ? out.vm_dir : "vm/" + u.vm_name}});
       }
       stopped += out.status == "stopped";
-      state.save();
+      save();
       progress.note(
           fmt::format("kreg: job {}/{} {} {} in {:.0f} s{}", n + 1, todo.size(), u.unit_id, out.status, out.wall_s,
                       out.status == "ok" ? " -> " + state.store->dir() + "/" + u.record_path : ": " + out.reason));
@@ -157,19 +211,20 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
   for (auto& entry : run["units"])
     if (entry["status"] == "pending" || entry["status"] == "running") ++not_started;
   run["wall_s"] = run.value("wall_s", 0.0) + wall;
-  run["status"] = g_stop.load() ? "stopped" : failed > 0 ? "failed" : "ok";
-  state.save();
+  run["status"] = !store_error.empty() ? "failed" : g_stop.load() ? "stopped" : failed > 0 ? "failed" : "ok";
+  save();
   progress.note(
       fmt::format("kreg: {} of {} units run in {:.0f} s: {} failed, {} stopped, {} not started; records in {}",
                   finished, todo.size(), wall, failed, stopped, not_started, state.store->dir()));
+  if (!store_error.empty()) {
+    std::fprintf(stderr,
+                 "kreg: error: %s; the run stopped, every record stored before is kept (free space or fix the results "
+                 "directory, then: %s)\n",
+                 store_error.c_str(), resume_command(run, *state.store).c_str());
+    return 2;
+  }
   if (g_stop.load()) {
-    if (run.contains("shard"))  // a shard resumes by running it again
-      progress.note(fmt::format("kreg: stopped; finish with: kreg run --plan {} --shard {} --results {}",
-                                run["shard"].value("plan_file", "PLAN"), run["shard"].value("index", 0),
-                                fs::path(state.store->dir()).parent_path().parent_path().parent_path().string()));
-    else
-      progress.note("kreg: stopped; finish with: kreg run --resume " + state.store->run_id() + " --results " +
-                    fs::path(state.store->dir()).parent_path().string());
+    progress.note("kreg: stopped; finish with: " + resume_command(run, *state.store));
     return 130;
   }
   if (failed > 0) {

@@ -1,6 +1,7 @@
 #include "harness/matrix/vm_unit_runner.hpp"
 
 #include <fmt/format.h>
+#include <sys/statvfs.h>
 
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,29 @@ nlohmann::json kernel_facts(const KernelImage& k) {
           {"source", k.source}};
 }
 
+// Earlier attempts keep their logs as evidence, but not their boot image
+// and scratch disk (tens of MiB each), which a killed kreg could not remove.
+void remove_earlier_images(const fs::path& unit_dir, int current) {
+  for (int n = 1; n < current; ++n) {
+    std::error_code ec;
+    fs::path dir = unit_dir / ("attempt-" + std::to_string(n));
+    fs::remove(dir / "initramfs.cpio", ec);
+    fs::remove(dir / "scratch.img", ec);
+  }
+}
+
+// QEMU writes ttyS1 into the results directory: on a full filesystem its
+// frames are lost without a word, so a VM that ended without its record
+// says so when that is why.
+std::string results_filesystem_note(const std::string& dir) {
+  struct statvfs st {};
+  if (statvfs(dir.c_str(), &st) != 0) return "";
+  const uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free_bytes >= (uint64_t{1} << 20)) return "";
+  return fmt::format(" (the results filesystem has {} KiB free: QEMU could not write the VM's streams)",
+                     free_bytes >> 10);
+}
+
 }  // namespace
 
 int unit_memory_mib(const MatrixUnit& unit, const SuiteVm& vm) {
@@ -66,9 +90,23 @@ int unit_memory_mib(const MatrixUnit& unit, const SuiteVm& vm) {
 }
 
 UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const UnitEnvironment& env,
-                     const std::function<void(const UnitProgress&)>& on_progress) {
+                     const std::function<void(const UnitProgress&)>& on_progress,
+                     const std::function<void(const VmStarted&)>& on_vm_started) {
   UnitOutcome result;
-  const std::string vm_dir = env.store->vm_dir(unit.vm_name);
+  // A directory of its own for every attempt: a VM left by a killed kreg
+  // can never write into the stream this one is decoded from.
+  VmAttempt attempt;
+  try {
+    attempt = env.store->new_vm_attempt(unit.vm_name);
+  } catch (const StoreWriteError& e) {  // this unit's directory only; a full disk stops the run at run.json
+    result.end = "setup";
+    result.reason = e.what();
+    return result;
+  }
+  result.attempt = attempt.number;
+  result.vm_dir = attempt.relative;
+  remove_earlier_images(fs::path(attempt.path).parent_path(), attempt.number);
+  const std::string vm_dir = attempt.path;
   VmSpec spec;
   spec.qemu_binary = env.qemu;
   spec.kernel = kernel.vmlinuz;
@@ -86,6 +124,18 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
   if (unit.cgroup_mode == "v2")
     spec.extra_append += std::string(spec.extra_append.empty() ? "" : " ") + "cgroup_no_v1=all";
   spec.stop = env.stop;
+  spec.on_start = [&](pid_t pid) {
+    if (on_vm_started) on_vm_started({pid, attempt});
+  };
+  // The image and disk are rebuilt on demand; the logs stay as evidence.
+  struct RemoveOnExit {
+    const VmSpec& spec;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      fs::remove(spec.initrd, ec);
+      if (!spec.disk_image.empty()) fs::remove(spec.disk_image, ec);
+    }
+  } remove_images{spec};
   const nlohmann::json machine = {{"accelerator", to_string(env.accel.accelerator)},
                                   {"accelerator_reason", env.accel.reason},
                                   {"vcpus", spec.vcpus},
@@ -133,10 +183,9 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
       record["kernel"].update(kernel_facts(kernel));
       record["kernel"]["spec"] = kernel.source;
       record["machine"] = machine;
-      record["unit"] = {{"unit_id", unit.unit_id},
-                        {"cgroup_mode", unit.cgroup_mode},
-                        {"repetition", unit.repetition},
-                        {"kernel_label", unit.kernel_label}};
+      record["unit"] = {{"unit_id", unit.unit_id},       {"cgroup_mode", unit.cgroup_mode},
+                        {"repetition", unit.repetition}, {"kernel_label", unit.kernel_label},
+                        {"attempt", attempt.number},     {"vm_dir", attempt.relative}};
       record["timing"] = {{"boot_to_hello_s", so_far.boot_to_hello_s}, {"job_s", record.value("job_s", 0.0)}};
       env.store->write_record(unit.record_path, record);
       stored = true;
@@ -150,12 +199,16 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
   result.end = to_string(outcome.end);
   result.wall_s = outcome.wall_s;
   result.boot_to_hello_s = outcome.boot_to_hello_s;
+  // A record that arrived whole (its own CRC-32 verified) before a later
+  // frame was rejected stands; the rejection is kept as its note.
+  const bool record_then_corrupt = outcome.end == VmEnd::CorruptFrame && stored;
   if (outcome.end == VmEnd::Stopped) {
     result.status = "stopped";
     result.reason = outcome.reason;
-  } else if (outcome.end != VmEnd::Done) {
+  } else if (outcome.end != VmEnd::Done && !record_then_corrupt) {
     result.reason = outcome.reason;
     result.console_tail = outcome.console_tail;
+    if (!stored) result.reason += results_filesystem_note(vm_dir);
   } else if (!stored) {
     if (result.reason.empty()) result.reason = "the guest finished without sending the job's record";
   } else {
@@ -163,6 +216,7 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
     // skipped: the kernel lacks what the job needs; the record says why.
     result.status = record_status == "ok" || record_status == "skipped" ? record_status : "failed";
     if (result.status != "ok") result.reason = record_status + ": " + record_reason;
+    if (record_then_corrupt) result.reason += (result.reason.empty() ? "after the record: " : "; ") + outcome.reason;
   }
   // A job that failed inside a VM that ended normally: the OOM killer may
   // have taken its worker. Say so, with the console as evidence.
@@ -178,10 +232,6 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
     }
     result.console_tail = file_tail(spec.console_log, 25);
   }
-  // The image and disk are rebuilt on demand; the logs stay as evidence.
-  std::error_code ec;
-  fs::remove(spec.initrd, ec);
-  if (!spec.disk_image.empty()) fs::remove(spec.disk_image, ec);
   return result;
 }
 

@@ -4,6 +4,8 @@
 // it never throws past the caller, so the rest of the matrix goes on.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -38,6 +40,8 @@ struct UnitProgress {
 };
 
 struct UnitOutcome {
+  int attempt = 0;                // the VM attempt (vm/<kernel>/<job>/attempt-<n>/)
+  std::string vm_dir;             // "vm/<kernel>/<job>/attempt-<n>"
   std::string status = "failed";  // ok | failed | stopped
   std::string end;                // VmEnd as text, or "setup"
   std::string reason;
@@ -52,7 +56,17 @@ struct UnitOutcome {
 // Guest memory for a unit: the suite's, or sized from the job.
 int unit_memory_mib(const MatrixUnit& unit, const SuiteVm& vm);
 
+// QEMU of one attempt is running (for run.json, so a later kreg can find it).
+struct VmStarted {
+  pid_t pid = 0;
+  VmAttempt attempt;
+};
+
+// Throws StoreWriteError when the results directory cannot take the
+// record (the VM is killed first); every other failure, the attempt's
+// directory included, ends up in the outcome.
 UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const UnitEnvironment& env,
-                     const std::function<void(const UnitProgress&)>& on_progress);
+                     const std::function<void(const UnitProgress&)>& on_progress,
+                     const std::function<void(const VmStarted&)>& on_vm_started = {});
 
 }  // namespace kreg

@@ -1,9 +1,12 @@
 #include "harness/store/result_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -32,24 +35,27 @@ std::string job_file_name(const std::string& job_id) {
 void write_file_atomically(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw KregError("cannot write " + tmp + ": " + std::strerror(errno));
+  if (fd < 0) throw StoreWriteError("cannot write " + tmp + ": " + std::strerror(errno));
+  auto fail = [&](int error, const std::string& what) {
+    if (fd >= 0) close(fd);
+    unlink(tmp.c_str());  // a full disk gets its space back
+    throw StoreWriteError("cannot " + what + ": " + std::strerror(error));
+  };
   const char* p = text.data();
   size_t left = text.size();
   while (left > 0) {
     ssize_t n = write(fd, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      close(fd);
-      throw KregError("cannot write " + tmp + ": " + std::strerror(saved));
-    }
+    if (n < 0) fail(errno, "write " + tmp);
     p += n;
     left -= static_cast<size_t>(n);
   }
-  fsync(fd);
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0)
-    throw KregError("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+  // A network or full filesystem may report a lost write only here.
+  if (fsync(fd) != 0 && errno != EINVAL) fail(errno, "write " + tmp);
+  int rc = close(fd);
+  fd = -1;
+  if (rc != 0) fail(errno, "write " + tmp);
+  if (rename(tmp.c_str(), path.c_str()) != 0) fail(errno, "rename " + tmp + " to " + path);
 }
 
 void check_run_id_free(const std::string& results_root, const std::string& run_id) {
@@ -67,6 +73,8 @@ ResultStore::ResultStore(const std::string& results_root, const std::string& run
   fs::create_directories(dir_ + "/jobs", ec);
   if (ec)
     throw KregError("cannot create results directory " + dir_ + ": " + ec.message() + " (choose a writable --results)");
+  // Before anything in the run is touched: one kreg at a time.
+  lock_ = RunLock(dir_);
   // results/latest -> the newest run, so README's commands need no run id.
   if (!link_latest) return;
   std::string latest = results_root + "/latest";
@@ -74,12 +82,22 @@ ResultStore::ResultStore(const std::string& results_root, const std::string& run
   fs::create_directory_symlink(run_id, latest, ec);
 }
 
-std::string ResultStore::vm_dir(const std::string& vm_name) const {
-  std::string dir = dir_ + "/vm/" + vm_name;
+VmAttempt ResultStore::new_vm_attempt(const std::string& vm_name) const {
+  const std::string unit_dir = dir_ + "/vm/" + vm_name;
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw KregError("cannot create " + dir + ": " + ec.message());
-  return dir;
+  fs::create_directories(unit_dir, ec);
+  if (ec) throw StoreWriteError("cannot create " + unit_dir + ": " + ec.message());
+  int highest = 0;
+  for (const auto& e : fs::directory_iterator(unit_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("attempt-", 0) == 0) highest = std::max(highest, std::atoi(name.c_str() + 8));
+  }
+  for (int n = highest + 1;; ++n) {
+    VmAttempt a{n, "vm/" + vm_name + "/attempt-" + std::to_string(n), ""};
+    a.path = dir_ + "/" + a.relative;
+    if (mkdir(a.path.c_str(), 0755) == 0) return a;
+    if (errno != EEXIST) throw StoreWriteError("cannot create " + a.path + ": " + std::strerror(errno));
+  }
 }
 
 void ResultStore::write_job(const std::string& job_id, const nlohmann::json& record) {
@@ -90,7 +108,7 @@ void ResultStore::write_record(const std::string& relative_path, const nlohmann:
   std::string path = dir_ + "/" + relative_path;
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) throw KregError("cannot create " + fs::path(path).parent_path().string() + ": " + ec.message());
+  if (ec) throw StoreWriteError("cannot create " + fs::path(path).parent_path().string() + ": " + ec.message());
   write_file_atomically(path, record.dump(2) + "\n");
 }
 

@@ -1,4 +1,4 @@
-// A VM that panics, or never says hello, or whose image cannot be written:
+// A VM that panics, or never says hello, or whose directory cannot be made:
 // each ends kreg with exit 2, a one-line error naming the cause, and the
 // failure kept in run.json with the console tail.
 #include <gtest/gtest.h>
@@ -77,24 +77,25 @@ samples = 5
   EXPECT_NE(run["failures"][0]["console_tail"].get<std::string>().find("Out of memory"), std::string::npos);
 }
 
-TEST(VmFailure, UnwritableInitramfsIsAOneLineError) {
+TEST(VmFailure, UnwritableUnitDirectoryIsAOneLineError) {
   // The kernel is in the cache (the smoke test fetched it), maybe beside
-  // others: block the image path of every unit of every cached release.
+  // others: block the VM directory of every unit of every cached release.
   TempDir dir;
   int blocked = 0;
   for (const auto& e : std::filesystem::directory_iterator(default_cache_dir() + "/kernels")) {
     if (!std::filesystem::exists(e.path() / "kernel.json")) continue;
     std::string release = read_json((e.path() / "kernel.json").string()).value("release", "");
     if (release.empty()) continue;
-    // A directory where the image file should go: the write must fail.
+    // A file where the unit's directory (holding its attempt-<n>/) should go.
+    std::filesystem::create_directories(dir.path + "/i/vm/" + release);
     for (const char* unit : {"memcg-churn__tmpfs-4096__v1", "memcg-churn__tmpfs-4096__v2", "netns__live"})
-      std::filesystem::create_directories(dir.path + "/i/vm/" + release + "/" + unit + "/initramfs.cpio");
+      std::ofstream(dir.path + "/i/vm/" + release + "/" + unit) << "not a directory\n";
     ++blocked;
   }
   ASSERT_GT(blocked, 0) << "no cached kernel";
   CapturedRun r = run_kreg({"run", "smoke", "--results", dir.path, "--run-id", "i"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(last_line(r.err).find("initramfs"), std::string::npos) << r.err;
+  EXPECT_NE(last_line(r.err).find("cannot create " + dir.path + "/i/vm/"), std::string::npos) << r.err;
   nlohmann::json run = read_json(dir.path + "/i/run.json");
   ASSERT_EQ(run["units"].size(), kSmokeUnits) << run.dump();
   for (const auto& u : run["units"]) EXPECT_EQ(u["end"], "setup") << u.dump();

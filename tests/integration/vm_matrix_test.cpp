@@ -4,73 +4,18 @@
 // --resume re-runs exactly the units without a record, leaving the others'
 // files untouched.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
-#include "tests/integration/kreg_cli.hpp"
+#include "tests/integration/background_kreg.hpp"
 
 namespace kreg::test {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// kreg started in the background, its output in files.
-struct BackgroundKreg {
-  pid_t pid = -1;
-  std::string out, err;
-  BackgroundKreg(const std::string& dir, std::vector<std::string> args)
-      : out(dir + "/kreg.out"), err(dir + "/kreg.err") {
-    args.insert(args.begin(), kreg_binary());
-    pid = spawn_process(args, {"", out, err, true});
-  }
-  // Exit code, or -1 if it had to be killed after `timeout_s`.
-  int wait(double timeout_s) {
-    auto start = Clock::now();
-    int status = 0;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-      if (std::chrono::duration<double>(Clock::now() - start).count() > timeout_s) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  std::string stderr_text() const {
-    std::ifstream in(err);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-};
-
-// PIDs of the QEMU processes whose command line mentions `needle`.
-std::vector<pid_t> qemu_pids_with(const std::string& needle) {
-  std::vector<pid_t> pids;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline;
-    try {  // the process may be gone between listing and reading
-      std::ifstream in(e.path() / "cmdline");
-      cmdline.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    } catch (const std::exception&) {
-      continue;
-    }
-    if (cmdline.find("qemu-system") != std::string::npos && cmdline.find(needle) != std::string::npos)
-      pids.push_back(std::stoi(name));
-  }
-  return pids;
-}
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 nlohmann::json unit_of(const nlohmann::json& run, const std::string& job_id) {
   for (const auto& u : run["units"])
@@ -88,10 +33,11 @@ TEST(VmMatrix, KilledVmIsReportedTheRestFinishesAndResumeRerunsOnlyIt) {
   bool killed = false;
   auto start = Clock::now();
   while (!killed && std::chrono::duration<double>(Clock::now() - start).count() < 300) {
-    for (pid_t pid : qemu_pids_with("/" + victim + "/initramfs.cpio")) {
+    for (pid_t pid : qemu_pids_with("/" + victim + "/attempt-1/initramfs.cpio")) {
       std::string log;
       for (const auto& e : fs::recursive_directory_iterator(console))
-        if (e.path().parent_path().filename() == victim && e.path().filename() == "console.log") log = e.path();
+        if (e.path().parent_path().parent_path().filename() == victim && e.path().filename() == "console.log")
+          log = e.path();
       if (file_bytes(log).find("job memcg-churn/tmpfs-4096/v1 starting") != std::string::npos)
         killed = kill(pid, SIGKILL) == 0;
     }
@@ -132,8 +78,16 @@ TEST(VmMatrix, KilledVmIsReportedTheRestFinishesAndResumeRerunsOnlyIt) {
   run = read_json(dir.path + "/m/run.json");
   EXPECT_EQ(run["status"], "ok");
   EXPECT_EQ(run["resumed"].size(), 1u);
-  EXPECT_EQ(unit_of(run, "memcg-churn/tmpfs-4096/v1")["status"], "ok");
+  nlohmann::json rerun = unit_of(run, "memcg-churn/tmpfs-4096/v1");
+  EXPECT_EQ(rerun["status"], "ok");
   EXPECT_TRUE(fs::exists(dir.path + "/m/" + dead["record"].get<std::string>()));
+  // The rerun is attempt 2 in a directory of its own; attempt 1's console stays as evidence.
+  EXPECT_EQ(dead["attempt"], 1) << dead.dump();
+  EXPECT_EQ(rerun["attempt"], 2) << rerun.dump();
+  EXPECT_EQ(read_json(dir.path + "/m/" + dead["record"].get<std::string>())["unit"]["attempt"], 2);
+  EXPECT_NE(file_bytes(dir.path + "/m/" + dead["vm_dir"].get<std::string>() + "/console.log")
+                .find("job memcg-churn/tmpfs-4096/v1 starting"),
+            std::string::npos);
   for (const auto& [path, bytes] : kept) {
     EXPECT_EQ(file_bytes(path), bytes) << path << " was rewritten by --resume";
     EXPECT_EQ(fs::last_write_time(path), mtimes[path]) << path;

@@ -46,6 +46,8 @@ TEST(RecordFrame, FlippedByteIsCountedCorruptAndDropped) {
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].type, "done");
   EXPECT_EQ(d.corrupt(), 1u);
+  EXPECT_EQ(d.first_rejection().rfind("a 'job' frame of 14 bytes failed its CRC-32 check (header ", 0), 0u)
+      << d.first_rejection();
 }
 
 TEST(RecordFrame, TruncatedFrameIsCorruptNotAccepted) {
@@ -55,6 +57,7 @@ TEST(RecordFrame, TruncatedFrameIsCorruptNotAccepted) {
   d.feed(cut);
   EXPECT_TRUE(d.take().empty());
   EXPECT_EQ(d.corrupt(), 1u);
+  EXPECT_NE(d.first_rejection().find("whose header says 500"), std::string::npos) << d.first_rejection();
 }
 
 TEST(RecordFrame, BadHeaderFieldsAreCorrupt) {
@@ -64,6 +67,7 @@ TEST(RecordFrame, BadHeaderFieldsAreCorrupt) {
   d.feed("@KREG1 job 3 00000000 {}\n");  // wrong length
   EXPECT_TRUE(d.take().empty());
   EXPECT_EQ(d.corrupt(), 3u);
+  EXPECT_EQ(d.first_rejection(), "a frame with a malformed header");
 }
 
 TEST(RecordFrame, PartialLineWaitsForItsNewline) {

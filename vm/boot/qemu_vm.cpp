@@ -1,11 +1,14 @@
 #include "vm/boot/qemu_vm.hpp"
 
 #include <signal.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 #include "vm/common/process.hpp"
@@ -26,6 +29,8 @@ std::string to_string(VmEnd end) {
       return "exited-early";
     case VmEnd::Stopped:
       return "stopped";
+    case VmEnd::CorruptFrame:
+      return "corrupt-frame";
   }
   return "unknown";
 }
@@ -90,6 +95,33 @@ class FileFollower {
   size_t offset_ = 0;
 };
 
+// Kills and reaps QEMU unless it was reaped already, also when a frame
+// callback throws: no QEMU outlives the run_vm that started it.
+class QemuProcess {
+ public:
+  explicit QemuProcess(pid_t pid) : pid_(pid) {}
+  QemuProcess(const QemuProcess&) = delete;
+  QemuProcess& operator=(const QemuProcess&) = delete;
+  ~QemuProcess() { kill_and_reap(); }
+  pid_t pid() const { return pid_; }
+  // True once it has exited on its own (status in `status`).
+  bool exited(int& status) {
+    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
+    return pid_ < 0;
+  }
+  void kill_and_reap() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_;
+};
+
 bool console_shows_panic(const std::string& console_log) {
   std::string tail = file_tail(console_log, 60);
   return tail.find("Kernel panic") != std::string::npos;
@@ -106,34 +138,53 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
   std::ofstream(spec.results_log, std::ios::trunc).close();
   // A process group of its own: Ctrl-C on the terminal reaches kreg only,
   // which then stops the VM itself and keeps what it already measured.
-  pid_t pid = spawn_process(qemu_argv(spec), {"", spec.qemu_log, "=stdout", true, true});
+  // die_with_parent: whatever kills kreg (SIGKILL included) kills QEMU too.
+  SpawnOptions options{"", spec.qemu_log, "=stdout", true, true};
+  options.die_with_parent = true;
+  QemuProcess qemu(spawn_process(qemu_argv(spec), options));
+  if (spec.on_start) spec.on_start(qemu.pid());
 
   FileFollower results(spec.results_log);
   FrameDecoder decoder;
-  bool hello = false, done = false, exited = false;
+  bool hello = false, done = false, exited = false, corrupt = false;
   int status = 0;
+  // Line by line, so that nothing after a rejected frame is handed on:
+  // once a frame fails its check, the stream is not trusted any more.
   auto drain = [&] {
-    decoder.feed(results.read_new());
-    for (const Frame& f : decoder.take()) {
-      ++outcome.frames;
-      if (f.type == "hello" && !hello) {
-        hello = true;
-        outcome.boot_to_hello_s = elapsed();
+    const std::string data = results.read_new();
+    for (size_t at = 0; at < data.size() && !corrupt;) {
+      size_t nl = data.find('\n', at);
+      size_t end = nl == std::string::npos ? data.size() : nl + 1;
+      decoder.feed(std::string_view(data).substr(at, end - at));
+      at = end;
+      corrupt = decoder.corrupt() > 0;
+      if (corrupt) break;
+      for (const Frame& f : decoder.take()) {
+        ++outcome.frames;
+        if (f.type == "hello" && !hello) {
+          hello = true;
+          outcome.boot_to_hello_s = elapsed();
+        }
+        if (f.type == "done") done = true;
+        on_frame(f, outcome);
       }
-      if (f.type == "done") done = true;
-      on_frame(f, outcome);
     }
   };
   for (;;) {
     drain();
-    if (waitpid(pid, &status, WNOHANG) == pid) {
+    if (corrupt) {
+      outcome.end = VmEnd::CorruptFrame;
+      outcome.reason = "ttyS1 stream rejected: " + decoder.first_rejection();
+      break;
+    }
+    if (qemu.exited(status)) {
       exited = true;
       drain();  // QEMU flushed the serial files on exit
       break;
     }
     if (spec.stop && spec.stop->load()) {
       outcome.end = VmEnd::Stopped;
-      outcome.reason = "stopped on request (Ctrl-C)";
+      outcome.reason = "stopped on request (Ctrl-C, SIGTERM, or a write the results directory refused)";
       break;
     }
     if (!hello && elapsed() > spec.hello_timeout_s) {
@@ -148,9 +199,17 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
+  qemu.kill_and_reap();
+  if (exited && !done && decoder.corrupt() > 0) {  // rejected in the final drain
+    exited = false;
+    outcome.end = VmEnd::CorruptFrame;
+    outcome.reason = "ttyS1 stream rejected: " + decoder.first_rejection();
+  }
+  if (exited && !done && spec.stop && spec.stop->load()) {
+    // SIGTERM from a batch system reaches QEMU and kreg alike: a stop.
+    exited = false;
+    outcome.end = VmEnd::Stopped;
+    outcome.reason = "stopped on request (QEMU got the signal too)";
   }
   outcome.wall_s = elapsed();
   outcome.corrupt_frames = decoder.corrupt();

@@ -3,6 +3,8 @@
 // killed and reported with its console tail; it never hangs the caller.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <functional>
 #include <string>
@@ -29,9 +31,14 @@ struct VmSpec {
   double timeout_s = 1800;       // whole VM
   // Set by the caller (Ctrl-C): the VM is killed and ends as Stopped.
   const std::atomic<bool>* stop = nullptr;
+  // Called once QEMU runs, with its PID (the caller records it, so that a
+  // later kreg can find what a killed one left behind).
+  std::function<void(pid_t)> on_start;
 };
 
-enum class VmEnd { Done, NoHello, Timeout, Panic, ExitedEarly, Stopped };
+// CorruptFrame: a frame on ttyS1 failed its length or CRC-32 check. Nothing
+// after it is trusted, so the VM is killed at once.
+enum class VmEnd { Done, NoHello, Timeout, Panic, ExitedEarly, Stopped, CorruptFrame };
 std::string to_string(VmEnd end);
 
 struct VmOutcome {
@@ -50,7 +57,9 @@ std::string kernel_append(const VmSpec& spec);
 
 // Boots and watches the VM; `on_frame` sees every verified frame as it
 // arrives (the caller stores job records right away), with the outcome so
-// far: boot_to_hello_s is set from the hello frame on.
+// far: boot_to_hello_s is set from the hello frame on. QEMU dies with the
+// calling thread (PR_SET_PDEATHSIG): call it from a thread that lives until
+// it returns. If a callback throws, QEMU is killed and reaped first.
 VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, const VmOutcome&)>& on_frame);
 
 // Last `lines` lines of a text file ("" if unreadable).

@@ -62,12 +62,23 @@ void FrameDecoder::decode_line(std::string_view line) {
   std::string_view type, len_text, crc_text;
   size_t length = 0;
   uint32_t crc = 0;
-  bool ok = next_token(rest, type) && next_token(rest, len_text) && next_token(rest, crc_text) &&
-            std::from_chars(len_text.data(), len_text.data() + len_text.size(), length).ec == std::errc{} &&
-            std::from_chars(crc_text.data(), crc_text.data() + crc_text.size(), crc, 16).ec == std::errc{} &&
-            rest.size() == length && crc32_of(rest) == crc;
-  if (!ok) {
+  std::string why;
+  if (!(next_token(rest, type) && next_token(rest, len_text) && next_token(rest, crc_text) &&
+        std::from_chars(len_text.data(), len_text.data() + len_text.size(), length).ec == std::errc{} &&
+        std::from_chars(crc_text.data(), crc_text.data() + crc_text.size(), crc, 16).ec == std::errc{}))
+    why = "a frame with a malformed header";
+  else if (rest.size() != length)
+    why = "a '" + std::string(type) + "' frame of " + std::to_string(rest.size()) + " bytes whose header says " +
+          std::to_string(length);
+  else if (uint32_t actual = crc32_of(rest); actual != crc) {
+    char detail[64];
+    std::snprintf(detail, sizeof detail, " (header %08x, payload %08x)", crc, actual);
+    why =
+        "a '" + std::string(type) + "' frame of " + std::to_string(length) + " bytes failed its CRC-32 check" + detail;
+  }
+  if (!why.empty()) {
     ++corrupt_;
+    if (first_rejection_.empty()) first_rejection_ = why;
     return;
   }
   ready_.push_back(Frame{std::string(type), std::string(rest)});

@@ -30,6 +30,9 @@ class FrameDecoder {
   void feed(std::string_view bytes);
   std::vector<Frame> take();                   // frames decoded so far
   size_t corrupt() const { return corrupt_; }  // frames that failed verification
+  // Why the first of them was rejected, e.g. "a 'job' frame of 812 bytes
+  // failed its CRC-32 check (header 1c2d3e4f, payload 0a1b2c3d)"; "" if none.
+  const std::string& first_rejection() const { return first_rejection_; }
   size_t pending_bytes() const { return partial_.size(); }
 
  private:
@@ -37,6 +40,7 @@ class FrameDecoder {
   std::string partial_;
   std::vector<Frame> ready_;
   size_t corrupt_ = 0;
+  std::string first_rejection_;
 };
 
 uint32_t crc32_of(std::string_view data);
