@@ -4,6 +4,7 @@ kernel memory per object, and the comparison verdicts.
 """
 
 import comparison
+import findings_section
 import run_facts
 from families import kernels, natural_key, singular, unit_records
 from fits import crossing, fit_line, round_count
@@ -149,31 +150,62 @@ def _memory_section(families):
     return lines
 
 
-def write_capacity(run, records, families, run_dir, plots, out_path, compare_file=None):
-    """plots: [(file name, caption)], embedded in that order; compare_file: --compare FILE or None."""
+def _fold(summary, lines):
+    """lines inside <details> (kept closed on the page; GitHub renders it too)."""
+    return [f"<details><summary>{summary}</summary>", ""] + lines + ["</details>", ""]
+
+
+def write_capacity(run, records, families, run_dir, plots, out_path, compare_file=None, findings=None):
+    """plots: [(file name, caption)]; compare_file: --compare FILE or None; findings: the kreg.findings
+    document (findings_section.load) or None.
+
+    Layout: the findings first with the plot that carries the strongest one beside them, the other
+    plots behind the findings, then the tables (the long ones folded)."""
     run_id = run.get("run_id") or next((r.get("run_id") for r in records if r.get("run_id")), run_dir)
+    drawn = [name for name, _ in plots]
+    captions = dict(plots)
+    lead = findings_section.lead_plots(findings, drawn)
+    rows = run_facts.kernel_rows(records)
+    kernel_text = ", ".join(r["release"] for r in rows)
     lines = [f"# kreg capacity report: run {run_id}", "",
-             f"Run directory `{run_dir}`, suite {run.get('suite', '?')}, run status {run.get('status', '?')}, "
-             f"{len(records)} job record(s). Per-job tables: `summary.md`.", ""]
+             f"Suite {run.get('suite', '?')} on {kernel_text}; run status {run.get('status', '?')}, "
+             f"{len(records)} job record(s). **{run_facts.tcg_statement(records)}**", "",
+             '<div class="lead">', '<div class="lead-findings">', ""]
+    lines += findings_section.markdown(findings, drawn, run_dir)
+    lines += ["</div>", '<div class="lead-plot">', ""]
+    if lead:
+        lines += [f"![{captions[lead[0]]}]({lead[0]})", ""]
+    lines += ["</div>", "</div>", ""]
+    if len(lead) > 1:
+        lines += ["## The plots behind them", ""]
+        for name in lead[1:]:
+            lines += [f"![{captions[name]}]({name})", ""]
     lines += run_facts.markdown_section(records)
-    lines += ["## Latency thresholds", "",
-              "Per kernel, job family and operation: the object count at which the median latency reaches 1 ms, "
-              "10 ms and 100 ms, from the least-squares line `median = a + b × objects` through every point of the "
-              "sweep (x = objects made by the generator). A count beyond the largest measured one is marked "
-              f"*extrapolated* with its factor over the sweep (beyond {MAX_FACTOR}× only the order of magnitude is "
-              "given); **never** means the slope is not positive, or not significant (*n.s.*: t below Student's "
-              "one-sided 95 % value for n − 2 degrees of freedom); "
-              "*0 (already above)* means the fit is above the threshold with no objects at all. "
-              f"Latencies are per operation (`_read`: open, read to EOF, close; `_open`: open + close; `_stat`; "
-              f"`_lookup`: stat of an absent name). {run_facts.TCG_SENTENCE}", ""]
     lines += _glance_section(families, records)
+    thresholds = ["Per kernel, job family and operation: the object count at which the median latency reaches 1 ms, "
+                  "10 ms and 100 ms, from the least-squares line `median = a + b × objects` through every point of "
+                  "the sweep (x = objects made by the generator). A count beyond the largest measured one is marked "
+                  f"*extrapolated* with its factor over the sweep (beyond {MAX_FACTOR}× only the order of magnitude "
+                  "is given); **never** means the slope is not positive, or not significant (*n.s.*: t below "
+                  "Student's one-sided 95 % value for n − 2 degrees of freedom); "
+                  "*0 (already above)* means the fit is above the threshold with no objects at all. "
+                  f"Latencies are per operation (`_read`: open, read to EOF, close; `_open`: open + close; `_stat`; "
+                  f"`_lookup`: stat of an absent name). {run_facts.TCG_SENTENCE}", ""]
     units = unit_records(records)
     for kernel in kernels(records):
-        lines += _kernel_section(families, records, kernel, units)
-    lines += _memory_section(families)
-    lines += comparison.markdown_section(run_dir, compare_file)
+        thresholds += _kernel_section(families, records, kernel, units)
+    lines += ["## Latency thresholds", ""]
+    lines += _fold("Per kernel: objects to 1, 10 and 100 ms for every measured operation", thresholds)
+    memory = _memory_section(families)
+    lines += memory[:2] + _fold("Slab, SUnreclaim and Percpu per object, per kernel and job family", memory[2:])
+    verdicts = comparison.markdown_section(run_dir, compare_file)
+    lines += verdicts[:2] + (_fold("kreg compare's summary", verdicts[2:]) if comparison.find(run_dir, compare_file)
+                             else verdicts[2:])
+    rest = [(name, caption) for name, caption in plots if name not in lead]
     lines += ["## Plots", ""]
-    for name, caption in plots:
-        lines += [f"![{caption}]({name})", ""]
+    body = []
+    for name, caption in rest:
+        body += [f"![{caption}]({name})", ""]
+    lines += _fold(f"Every other plot ({len(rest)})", body) if rest else ["Every plot is shown above.", ""]
     with open(out_path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines).rstrip() + "\n")

@@ -23,7 +23,15 @@ pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; }
 figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 12px; color: #555; } details { margin-top: 2em; }
 summary { font-size: 1.3em; font-weight: bold; cursor: pointer; }
+h2 + details > summary, p + details > summary, ol + details > summary { font-size: 1em; font-weight: normal; }
+.lead { display: grid; grid-template-columns: minmax(0, 1.1fr) minmax(0, 1fr); gap: 1.6em; align-items: start; }
+.lead h2 { margin-top: 0.4em; } .lead ol { padding-left: 1.6em; margin: 0.4em 0; } .lead li { margin: 0.35em 0; }
+.lead-findings { font-size: 13px; } .lead-findings em { color: #555; }
+.lead-plot figure { margin: 0.6em 0 0; }
+@media (max-width: 900px) { .lead { display: block; } }
 """
+# Raw HTML the Markdown may carry, passed through as is: the lead grid and folded sections.
+RAW_HTML = re.compile(r'^\s*(</?div( class="[a-z-]+")?>|<details>(<summary>.*</summary>)?|</details>)\s*$')
 
 
 def _anchor(text):
@@ -38,7 +46,7 @@ def _inline(text):
         t = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", t)
         t = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", t)
         t = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", lambda m: f'<a href="{html.escape(m.group(2))}">{m.group(1)}</a>', t)
-        t = t.replace("\\|", "|")
+        t = t.replace("\\|", "|").replace("&lt;br&gt;", "<br>")
         out.append(t)
         if i + 2 < len(parts):
             out.append(f"<code>{html.escape(parts[i + 2].strip(), quote=False)}</code>")
@@ -85,6 +93,13 @@ def render(markdown, out_dir, embed=True):
             out.append("<pre><code>" + html.escape("\n".join(body), quote=False) + "</code></pre>")
             i += 1
             continue
+        if RAW_HTML.match(line):
+            flush()
+            raw = line.strip()
+            summary = re.match(r"^<details><summary>(.*)</summary>$", raw)
+            out.append(f"<details><summary>{_inline(summary.group(1))}</summary>" if summary else raw)
+            i += 1
+            continue
         heading = re.match(r"^(#{1,6}) (.*)$", line)
         image = re.match(r"^!\[([^\]]*)\]\(([^)]+)\)\s*$", line)
         if heading:
@@ -113,6 +128,15 @@ def render(markdown, out_dir, embed=True):
                 items.append("<li>" + _inline(re.sub(r"^\s*[-*] ", "", lines[i])) + "</li>")
                 i += 1
             out.append("<ul>" + "".join(items) + "</ul>")
+            continue
+        elif re.match(r"^\d+\. ", line):
+            flush()
+            items = []
+            while i < len(lines) and re.match(r"^\d+\. ", lines[i]):
+                items.append("<li>" + _inline(re.sub(r"^\d+\. ", "", lines[i])) + "</li>")
+                i += 1
+            start = re.match(r"^(\d+)\. ", line).group(1)
+            out.append(f'<ol start="{start}">' + "".join(items) + "</ol>")
             continue
         elif not line.strip():
             flush()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plots, a capacity-planning report and a summary of a kreg run.
 
-    python3 plots/report.py RUN_DIR --out OUT_DIR [--compare FILE] [--catalog FILE]
+    python3 plots/report.py RUN_DIR --out OUT_DIR [--findings FILE] [--compare FILE] [--catalog FILE]
 
 Reads RUN_DIR/run.json and RUN_DIR/jobs/**/*.json (schema: results/README.md) and writes into
 OUT_DIR, replacing the PNGs of an earlier report there:
@@ -9,8 +9,10 @@ OUT_DIR, replacing the PNGs of an earlier report there:
   dying_vs_churned.png             dying memcgs against memcgs churned
   kernel_memory_per_object.png     kernel memory per dying memcg, per live netns, per object made
   sysctl_vs_ipv4_control.png       ipv6/core sysctl lookups against the ipv4 control
-  capacity.md                      per kernel: objects at which each operation crosses 1/10/100 ms,
-                                   kernel memory per object, `kreg compare`'s verdicts
+  capacity.md                      the findings (--findings FILE: `kreg findings RUN --json`, which
+                                   `kreg report` writes to OUT_DIR/findings.json) and the plots that
+                                   carry them first; then per kernel: objects at which each operation
+                                   crosses 1/10/100 ms, kernel memory per object, `kreg compare`'s verdicts
   summary.md                       per-job tables and problems
   report.html                      capacity.md with every plot embedded, summary.md folded in
 and prints their paths. The verdicts come from --compare FILE or RUN_DIR/compare/*.md.
@@ -50,6 +52,8 @@ def main(argv=None):
     parser.add_argument("--compare", metavar="FILE", help="kreg compare's summary.md (default: RUN_DIR/compare/*.md)")
     parser.add_argument("--catalog", metavar="FILE",
                         help="kreg's tables, as `kreg catalog` writes them (default: $KREG_CATALOG)")
+    parser.add_argument("--findings", metavar="FILE", help="`kreg findings RUN_DIR --json`'s output (kreg report "
+                        "writes and passes it)")
     args = parser.parse_args(argv)
     if args.catalog:
         catalog.use(args.catalog)
@@ -57,6 +61,12 @@ def main(argv=None):
     try:
         run, records = load_run(args.run_dir)
     except RunDirError as e:
+        print(f"report.py: {e}", file=sys.stderr)
+        return 1
+    from findings_section import FindingsError, load as load_findings
+    try:
+        findings = load_findings(args.findings)
+    except FindingsError as e:
         print(f"report.py: {e}", file=sys.stderr)
         return 1
     if args.compare and not os.path.isfile(args.compare):
@@ -104,7 +114,7 @@ def main(argv=None):
     html_path = os.path.join(args.out, "report.html")
     write_summary(run, records, args.run_dir, plots, summary_path)
     try:
-        write_capacity(run, records, families, args.run_dir, plots, capacity_path, args.compare)
+        write_capacity(run, records, families, args.run_dir, plots, capacity_path, args.compare, findings)
     except ComparisonError as e:
         print(f"report.py: {e}", file=sys.stderr)
         return 1

@@ -25,9 +25,10 @@ ALLOWED = {
     "harness/term": [],
     "harness/store": ["vm/common"],
     "harness/matrix": ["harness/store", "harness/term", "vm/boot", "vm/kernels", "vm/common", "bench", "scenarios"],
-    "harness/compare": ["harness/store", "harness/term", "stats", "bench", "vm/common"],
+    "harness/findings": ["stats", "bench"],
+    "harness/compare": ["harness/findings", "harness/store", "harness/term", "stats", "bench", "vm/common"],
     "harness/cluster": ["harness/matrix", "harness/store", "vm/common"],
-    "harness/cli": ["harness/cluster", "harness/compare", "harness/matrix", "harness/store", "harness/term",
+    "harness/cli": ["harness/cluster", "harness/compare", "harness/findings", "harness/matrix", "harness/store", "harness/term",
                     "vm/boot", "vm/kernels", "vm/common", "bench", "scenarios"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

@@ -6,6 +6,7 @@
 
 #include "harness/cli/catalog_command.hpp"
 #include "harness/cli/cluster_cli.hpp"
+#include "harness/cli/findings_command.hpp"
 #include "harness/cli/kernels_command.hpp"
 #include "harness/cli/report_command.hpp"
 #include "harness/cli/run_command.hpp"
@@ -124,6 +125,25 @@ int main(int argc, char** argv) {
                         "compare runs taken under different accelerators (KVM vs TCG) anyway");
   compare_cmd->add_option("--junit", compare.junit, "JUnit XML file (default: <new run>/compare/junit.xml)");
   compare_cmd->add_option("--markdown", compare.markdown, "Markdown summary (default: <new run>/compare/summary.md)");
+  compare_cmd->add_option("--json", compare.json,
+                          "machine-readable verdicts (default: <new run>/compare/compare.json)");
+
+  kreg::FindingsOptions findings;
+  CLI::App* findings_cmd =
+      app.add_subcommand("findings", "what a run shows, ranked by size of effect, one sentence each with its evidence");
+  findings_cmd->add_option("run", findings.run, "results/<run-id>, results/<run-id>:KERNEL or a job record")
+      ->required();
+  findings_cmd->add_flag("--json", findings.json, "machine-readable JSON on stdout (what kreg report reads)");
+  findings_cmd->add_option("--alpha", findings.alpha, "significance level of the tests; intervals are 1 - alpha")
+      ->capture_default_str();
+  findings_cmd
+      ->add_option("--growth", findings.growth_pct,
+                   "PCT: smallest growth from the fewest to the most objects stated as a slope")
+      ->capture_default_str();
+  findings_cmd
+      ->add_option("--offset", findings.offset_pct, "PCT: smallest difference between kernels stated as an offset")
+      ->capture_default_str();
+  findings_cmd->add_option("--limit", findings.limit, "print at most N findings (0: all)")->capture_default_str();
 
   // CLI11 reports a misspelt subcommand as "a subcommand is required"; name it.
   bool known = false;
@@ -131,8 +151,8 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-' && !known) {
     std::fprintf(
         stderr,
-        "kreg: error: unknown subcommand '%s' (known: run, scenario, report, kernels, catalog, compare, plan, merge, "
-        "submit; see kreg --help)\n",
+        "kreg: error: unknown subcommand '%s' (known: run, scenario, report, findings, kernels, catalog, compare, "
+        "plan, merge, submit; see kreg --help)\n",
         argv[1]);
     return 2;
   }
@@ -160,6 +180,7 @@ int main(int argc, char** argv) {
     if (*catalog_cmd) return kreg::catalog_command(catalog_out);
     if (int rc = 0; cluster.dispatch(rc)) return rc;
     if (*compare_cmd) return kreg::compare_command(compare);
+    if (*findings_cmd) return kreg::findings_command(findings);
   } catch (const kreg::KregError& e) {
     std::fprintf(stderr, "kreg: error: %s\n", e.what());
     return e.exit_code();

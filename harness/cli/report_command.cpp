@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "harness/cli/catalog_command.hpp"
+#include "harness/cli/findings_command.hpp"
 #include "harness/store/result_store.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
@@ -35,7 +36,12 @@ int report_command(const std::string& run_dir, const std::string& python, const 
   // The plots read kreg's tables (scenario families, renamed metrics) from this file, never from a copy.
   const std::string catalog = out_dir + "/catalog.json";
   write_file_atomically(catalog, catalog_json().dump(2) + "\n");
-  std::vector<std::string> argv{python, script, run_dir, "--out", out_dir, "--catalog", catalog};
+  // The findings come from the C++ engine (the one kreg compare uses); report.py
+  // renders them first, with the plots they name.
+  std::string findings_path = out_dir + "/findings.json";
+  write_file_atomically(findings_path, findings::to_json(findings_of({.run = run_dir})).dump(1) + "\n");
+  std::vector<std::string> argv{python, script, run_dir, "--out", out_dir, "--catalog", catalog,
+                                "--findings", findings_path};
   if (!compare_md.empty()) argv.insert(argv.end(), {"--compare", compare_md});
   if (wait_for_exit(spawn_process(argv, {"", "", "", true})) != 0)
     throw KregError("plots/report.py failed on " + run_dir +

@@ -11,8 +11,10 @@
 #include <optional>
 #include <set>
 
+#include "bench/metric_catalog.hpp"
 #include "harness/compare/compare_output.hpp"
 #include "harness/compare/compare_parts.hpp"
+#include "harness/findings/record_series.hpp"
 #include "harness/store/result_store.hpp"
 #include "vm/common/error.hpp"
 
@@ -131,7 +133,9 @@ CompareResult compare_sides(const CompareSide& base, const CompareSide& cand, co
   };
   std::vector<Pair> pairs;
   std::vector<const LoadedRecord*> only_base, only_new;
+  std::vector<std::pair<std::vector<const LoadedRecord*>, std::vector<const LoadedRecord*>>> per_kernel_pair;
   for (const auto& [k_base, k_new] : kernel_pairs) {
+    size_t first_pair = pairs.size();
     std::map<std::string, const LoadedRecord*> mb, mn;
     for (const auto& r : base.records)
       if (r.kernel == k_base) mb[record_key(r.record)] = &r;
@@ -143,6 +147,7 @@ CompareResult compare_sides(const CompareSide& base, const CompareSide& cand, co
         result.notes.push_back(fmt::format("comparing job {} (baseline) with job {} (new), as given",
                                            mb.begin()->second->record.value("job_id", "?"),
                                            mn.begin()->second->record.value("job_id", "?")));
+      per_kernel_pair.push_back({{pairs.back().base}, {pairs.back().cand}});
       continue;
     }
     for (const auto& [key, r] : mb) {
@@ -154,6 +159,11 @@ CompareResult compare_sides(const CompareSide& base, const CompareSide& cand, co
     }
     for (const auto& [key, r] : mn)
       if (!mb.count(key)) only_new.push_back(r);
+    per_kernel_pair.emplace_back();
+    for (size_t i = first_pair; i < pairs.size(); ++i) {
+      per_kernel_pair.back().first.push_back(pairs[i].base);
+      per_kernel_pair.back().second.push_back(pairs[i].cand);
+    }
   }
 
   // accelerators: timings under TCG and KVM are not comparable
@@ -208,6 +218,16 @@ CompareResult compare_sides(const CompareSide& base, const CompareSide& cand, co
   std::stable_sort(result.metrics.begin(), result.metrics.end(), [](const auto& a, const auto& b) {
     return std::tie(a.kernel_base, a.job, a.metric) < std::tie(b.kernel_base, b.job, b.metric);
   });
+  std::set<std::string> calibration;
+  for (const auto& p : pairs)
+    for (const LoadedRecord* r : {p.base, p.cand})
+      for (const auto& [name, series] : findings::series_of(r->record))
+        if (is_calibration_metric(name)) calibration.insert(name);
+  if (!calibration.empty())
+    result.notes.push_back(fmt::format(
+        "{}: calibration figure{} of the instrument (bench/metric_catalog.hpp), kept in the records, never judged",
+        compare_detail::join({calibration.begin(), calibration.end()}), calibration.size() == 1 ? "" : "s"));
+  result.findings = compare_findings(result, per_kernel_pair);
   return result;
 }
 
@@ -268,11 +288,13 @@ int compare_command(const CompareOptions& options) {
   if (out_dir.empty()) out_dir = ".";
   std::string junit = options.junit.empty() ? out_dir + "/compare/junit.xml" : options.junit;
   std::string markdown = options.markdown.empty() ? out_dir + "/compare/summary.md" : options.markdown;
+  std::string json_path = options.json.empty() ? out_dir + "/compare/compare.json" : options.json;
 
   std::fputs(render_compare_table(result).c_str(), stdout);
   write_output(markdown, render_compare_markdown(result));
   write_output(junit, render_compare_junit(result));
-  std::printf("wrote %s and %s\n", markdown.c_str(), junit.c_str());
+  write_output(json_path, compare_json(result).dump(1) + "\n");
+  std::printf("wrote %s, %s and %s\n", markdown.c_str(), junit.c_str(), json_path.c_str());
   std::fflush(stdout);
   int rc = result.exit_code();
   if (rc == 2) throw KregError(result.nothing_compared_reason());

@@ -35,16 +35,22 @@
 #include <string>
 #include <vector>
 
+#include "harness/findings/finding.hpp"
 #include "stats/linear_fit.hpp"
 
 namespace kreg {
 
+// Regressed points that make a metric regress without its slope. 1 flagged
+// single noisy points of TCG's heavy tails; the figure behind 2 is in
+// docs/compare-false-positives.md.
+inline constexpr size_t kDefaultMinPoints = 2;
+
 struct CompareSettings {
-  double threshold_pct = 10;                    // practical threshold, percent
-  std::map<std::string, double> threshold_for;  // per metric name
-  double alpha = 0.01;                          // tests' level; slope intervals are (1 - alpha)
-  size_t min_samples = 10;                      // per side and point, for a distribution test
-  size_t min_regressed_points = 1;              // regressed points that make a metric regress (without its slope)
+  double threshold_pct = 10;                        // practical threshold, percent
+  std::map<std::string, double> threshold_for;      // per metric name
+  double alpha = 0.01;                              // tests' level; slope intervals are (1 - alpha)
+  size_t min_samples = 10;                          // per side and point, for a distribution test
+  size_t min_regressed_points = kDefaultMinPoints;  // regressed points that make a metric regress (without its slope)
   double threshold_for_metric(const std::string& metric) const;
 };
 
@@ -102,6 +108,7 @@ struct MetricComparison {
   std::string kernel_base, kernel_new;
   std::string job;      // job id, with "(v2)" / "#r2" where the id does not say it
   std::string job_new;  // the new side's job when two record files of different jobs are compared
+  std::string family;   // the job family (plots name their files by it)
   std::string metric;
   std::string unit = "ns", worse = "higher";
   double threshold_pct = 10;
@@ -120,6 +127,7 @@ struct CompareResult {
   CompareSettings settings;
   std::vector<std::string> notes;
   std::vector<MetricComparison> metrics;
+  findings::Findings findings;  // what changed, ranked: regressions, improvements, objects held, features
 
   int count(Verdict v) const;
   int exit_code() const;                        // 1 regression, 0 compared without one, 2 nothing compared
@@ -136,14 +144,26 @@ std::vector<MetricComparison> compare_records(const nlohmann::json& base, const 
 CompareResult compare_sides(const CompareSide& base, const CompareSide& cand, const CompareSettings& settings,
                             bool allow_accelerator_mismatch);
 
+// The findings of a comparison: each regression and improvement as a sentence
+// with its evidence, plus what differs between the paired records' objects
+// held, kernel memory per object and skipped jobs. `pairs`: the paired records
+// per kernel pair (baseline kernel, new kernel).
+findings::Findings compare_findings(
+    const CompareResult& result,
+    const std::vector<std::pair<std::vector<const LoadedRecord*>, std::vector<const LoadedRecord*>>>& pairs);
+
+// compare.json: the settings, every metric's verdict with its slope and points,
+// and the findings, for dashboards.
+nlohmann::json compare_json(const CompareResult& result);
+
 struct CompareOptions {
   std::string baseline, candidate;
   double threshold_pct = 10;
   std::vector<std::string> threshold_for;  // METRIC=PCT
   double alpha = 0.01;
-  size_t min_points = 1;  // regressed points that make a metric regress without its slope
+  size_t min_points = kDefaultMinPoints;  // regressed points that make a metric regress without its slope
   bool allow_accelerator_mismatch = false;
-  std::string junit, markdown;  // default: <new run>/compare/junit.xml, summary.md
+  std::string junit, markdown, json;  // default: <new run>/compare/junit.xml, summary.md, compare.json
 };
 
 // Prints the table, writes Markdown and JUnit XML; returns 0 or 1, throws

@@ -11,6 +11,8 @@
 #include "bench/metric_catalog.hpp"
 #include "harness/compare/compare_command.hpp"
 #include "harness/compare/compare_parts.hpp"
+#include "harness/findings/record_series.hpp"
+#include "harness/findings/run_view.hpp"
 #include "stats/mann_whitney.hpp"
 #include "stats/welch.hpp"
 
@@ -25,71 +27,8 @@ using nlohmann::json;
 
 namespace {
 
-// What a point records of one metric's distribution.
-struct Dist {
-  double target = 0, x = 0;
-  double median = 0, p90 = 0, mean = 0, samples = 0;
-  std::optional<double> sd;
-  std::vector<double> raw;  // per-repetition samples: metrics[m].samples_ns, or gbench's iteration entries
-};
-
-double time_unit_ns(const std::string& unit) {
-  if (unit == "us") return 1e3;
-  if (unit == "ms") return 1e6;
-  if (unit == "s") return 1e9;
-  return 1;
-}
-
-// metric name of a Google Benchmark entry: its run name up to the first '/'
-std::string gbench_metric(const json& bm) {
-  std::string run_name = bm.value("run_name", bm.value("name", ""));
-  return run_name.substr(0, run_name.find('/'));
-}
-
-std::map<std::string, Dist> point_dists(const json& point) {
-  std::map<std::string, Dist> out;
-  if (!point.contains("metrics") || !point["metrics"].is_object()) return out;
-  for (const auto& [name, m] : point["metrics"].items()) {
-    if (!m.is_object() || !m.contains("median_ns") || !m["median_ns"].is_number()) continue;
-    Dist d;
-    d.target = point.value("target", 0.0);
-    d.x = point.value("created", d.target);
-    d.median = m["median_ns"].get<double>();
-    d.p90 = m.value("p90_ns", d.median);
-    d.mean = m.value("mean_ns", d.median);
-    d.samples = m.value("samples", 0.0);
-    if (m.contains("stddev_ns") && m["stddev_ns"].is_number()) d.sd = m["stddev_ns"].get<double>();
-    if (m.contains("samples_ns") && m["samples_ns"].is_array())  // raw samples, where a recorder keeps them
-      for (const auto& v : m["samples_ns"])
-        if (v.is_number()) d.raw.push_back(v.get<double>());
-    out[name] = d;
-  }
-  std::set<std::string> raw_from_metrics;
-  for (const auto& [name, d] : out)
-    if (!d.raw.empty()) raw_from_metrics.insert(name);
-  if (point.contains("gbench") && point["gbench"].is_object()) {
-    for (const auto& bm : point["gbench"].value("benchmarks", json::array())) {
-      auto it = out.find(gbench_metric(bm));
-      if (it == out.end() || !bm.contains("real_time") || !bm["real_time"].is_number()) continue;
-      double scale = time_unit_ns(bm.value("time_unit", "ns"));
-      double value = bm["real_time"].get<double>() * scale;
-      std::string type = bm.value("run_type", "");
-      if (type == "aggregate" && bm.value("aggregate_name", "") == "stddev" && !it->second.sd)
-        it->second.sd = value;
-      else if (type == "iteration" && !bm.value("error_occurred", false) && !raw_from_metrics.count(it->first))
-        it->second.raw.push_back(value);
-    }
-  }
-  return out;
-}
-
-// metric -> points in sweep order
-std::map<std::string, std::vector<Dist>> series_of(const json& record) {
-  std::map<std::string, std::vector<Dist>> out;
-  for (const auto& point : record.value("points", json::array()))
-    for (auto& [name, d] : point_dists(point)) out[name].push_back(std::move(d));
-  return out;
-}
+using findings::Dist;
+using findings::series_of;
 
 json metric_info_of(const json& record, const std::string& metric) {
   if (record.contains("metric_info") && record["metric_info"].contains(metric)) return record["metric_info"][metric];
@@ -219,12 +158,15 @@ std::vector<MetricComparison> compare_records(const json& base, const json& cand
   std::string bad_base = unusable_reason(base), bad_new = unusable_reason(cand);
   auto sb = series_of(base), sn = series_of(cand);
   std::set<std::string> names;
-  for (const auto& [k, v] : sb) names.insert(k);
-  for (const auto& [k, v] : sn) names.insert(k);
+  for (const auto& [k, v] : sb)
+    if (!is_calibration_metric(k)) names.insert(k);
+  for (const auto& [k, v] : sn)
+    if (!is_calibration_metric(k)) names.insert(k);
   std::string job = job_display(base), job_new = job_display(cand);
   auto row = [&](const std::string& metric) {
     MetricComparison m;
     m.job = job;
+    m.family = findings::family_of(cand);
     if (job_new != job) m.job_new = job_new;
     m.metric = metric;
     m.threshold_pct = s.threshold_for_metric(metric);
@@ -322,7 +264,8 @@ std::string job_display(const json& r) {
 
 std::vector<std::string> metric_names(const json& record) {
   std::vector<std::string> names;
-  for (const auto& [name, dists] : series_of(record)) names.push_back(name);
+  for (const auto& [name, dists] : series_of(record))
+    if (!is_calibration_metric(name)) names.push_back(name);
   return names;
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "harness/findings/finding.hpp"
 #include "harness/term/text_table.hpp"
 
 namespace kreg {
@@ -196,7 +197,7 @@ std::string render_compare_table(const CompareResult& r) {
   out += "new:      " + r.new_desc + "\n";
   out += settings_line(r) + "; points: " + tests_used(r) + "\n";
   for (const auto& note : r.notes) out += "note: " + note + "\n";
-  out += "\n";
+  out += "\n" + findings::render_text(r.findings) + "\n";
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> head;
   if (r.multi_kernel) head.push_back("KERNEL");
@@ -247,6 +248,7 @@ std::string render_compare_markdown(const CompareResult& r) {
   out += "- Points tested with " + tests_used(r) + "\n";
   for (const auto& note : r.notes) out += "- Note: " + md_escape(note) + "\n";
   out += "\n**" + summary_line(r) + "**\n\n";
+  out += "## Findings\n\n" + findings::render_markdown(r.findings) + "\n## Every metric\n\n";
   out += r.multi_kernel ? "| Kernel | " : "| ";
   out +=
       "Job | Metric | Baseline slope /obj [CI] | New slope /obj [CI] | Extra at max count | Worst point (median) | "
@@ -329,6 +331,8 @@ std::string render_compare_junit(const CompareResult& r) {
   out += "      <property name=\"new\" value=\"" + xml_escape(r.new_desc) + "\"/>\n";
   out += "      <property name=\"settings\" value=\"" + xml_escape(settings_line(r)) + "\"/>\n";
   for (const auto& note : r.notes) out += "      <property name=\"note\" value=\"" + xml_escape(note) + "\"/>\n";
+  for (const auto& f : r.findings.items)
+    out += "      <property name=\"finding\" value=\"" + xml_escape(f.sentence) + "\"/>\n";
   out += "    </properties>\n";
   for (const auto& m : r.metrics) {
     std::string classname = "kreg.compare." + (r.multi_kernel ? kernel_cell(m) + "." : std::string()) + job_cell(m);
