@@ -17,6 +17,7 @@ PACKAGES=(
   libyaml-cpp-dev  # the tests read kreg submit k8s's manifest back
   slurm-wlm munge  # kreg submit slurm's test starts a single-host Slurm cluster of its own
   python3 python3-matplotlib python3-numpy
+  python3-yaml  # the CI examples test parses examples/ci/*.yml
   chromium  # the plots test renders kreg report's HTML page headless
 )
 

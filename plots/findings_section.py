@@ -74,9 +74,9 @@ def markdown(doc, drawn, run_dir):
     if doc is None:
         return lines + [f"No findings file: `kreg report {run_dir}` writes one (or run `kreg findings {run_dir}`).",
                         ""]
-    note = doc.get("accelerator_note") or ""
     items = doc.get("findings") or []
-    lines += [f"Ranked by size of effect, each with its evidence. {note}".strip(), ""]
+    # the accelerator is stated once, at the top of the page (run_facts.tcg_statement)
+    lines += ["Ranked by size of effect; each with its evidence (the metric, the points, the test, the plot).", ""]
     if not items:
         lines += ["No rule found a difference between kernels or a growth with the object count.", ""]
     for i, f in enumerate(items[:SHOWN], 1):

@@ -1,9 +1,12 @@
 """report.html: capacity.md as one self-contained page, every plot embedded as a base64 PNG, with
-summary.md's per-job tables folded in below. No network, no scripts, no external files.
+summary.md's per-job tables folded in below. No network, no scripts, no external files. The page
+opens with the findings beside the plot of the strongest one (a grid that fits a 1400x900 screen),
+each finding's evidence one click away.
 
 A small Markdown renderer for what kreg writes (and `kreg compare`'s summary.md): headings,
-pipe tables, lists, code fences, figures on a line of their own, and inline code, bold,
-italic and links. Standard library only.
+pipe tables, bulleted and numbered lists, code fences, figures on a line of their own, inline
+code, bold, italic, links and <br>, and the raw <div class=...> and <details>/<summary> lines
+capacity.md uses for its layout. Standard library only.
 """
 
 import base64
@@ -28,6 +31,8 @@ h2 + details > summary, p + details > summary, ol + details > summary { font-siz
 .lead h2 { margin-top: 0.4em; } .lead ol { padding-left: 1.6em; margin: 0.4em 0; } .lead li { margin: 0.35em 0; }
 .lead-findings { font-size: 13px; } .lead-findings em { color: #555; }
 .lead-plot figure { margin: 0.6em 0 0; }
+details.evidence { margin: 0.1em 0 0; font-size: 12px; color: #555; }
+details.evidence > summary { font-size: 11px; font-weight: normal; color: #36c; display: inline; }
 @media (max-width: 900px) { .lead { display: block; } }
 """
 # Raw HTML the Markdown may carry, passed through as is: the lead grid and folded sections.
@@ -51,6 +56,18 @@ def _inline(text):
         if i + 2 < len(parts):
             out.append(f"<code>{html.escape(parts[i + 2].strip(), quote=False)}</code>")
     return "".join(out)
+
+
+EVIDENCE = " <br>*Evidence:* "
+
+
+def _list_item(text):
+    """A numbered item; a finding's evidence (after EVIDENCE) folds away, one click from its sentence."""
+    if EVIDENCE not in text:
+        return "<li>" + _inline(text) + "</li>"
+    sentence, evidence = text.split(EVIDENCE, 1)
+    return (f'<li>{_inline(sentence)}<details class="evidence"><summary>evidence</summary>{_inline(evidence)}'
+            "</details></li>")
 
 
 def _cells(line):
@@ -133,7 +150,7 @@ def render(markdown, out_dir, embed=True):
             flush()
             items = []
             while i < len(lines) and re.match(r"^\d+\. ", lines[i]):
-                items.append("<li>" + _inline(re.sub(r"^\d+\. ", "", lines[i])) + "</li>")
+                items.append(_list_item(re.sub(r"^\d+\. ", "", lines[i])))
                 i += 1
             start = re.match(r"^(\d+)\. ", line).group(1)
             out.append(f'<ol start="{start}">' + "".join(items) + "</ol>")

@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   compare_cmd
       ->add_option("--min-points", compare.min_points,
-                   "regressed sweep points that make a metric regress without its slope")
+                   "regressed sweep points that make a metric regress without its slope: N, or majority (most "
+                   "of its shared points and at least 2)")
       ->capture_default_str();
   compare_cmd->add_flag("--allow-accelerator-mismatch", compare.allow_accelerator_mismatch,
                         "compare runs taken under different accelerators (KVM vs TCG) anyway");

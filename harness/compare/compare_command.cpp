@@ -28,6 +28,16 @@ double CompareSettings::threshold_for_metric(const std::string& metric) const {
   return it == threshold_for.end() ? threshold_pct : it->second;
 }
 
+size_t CompareSettings::points_needed(size_t shared_points) const {
+  if (min_regressed_points != kMajorityOfPoints) return min_regressed_points;
+  return std::max<size_t>(2, shared_points / 2 + 1);
+}
+
+std::string CompareSettings::min_points_text() const {
+  if (min_regressed_points != kMajorityOfPoints) return std::to_string(min_regressed_points);
+  return "most of its shared points (at least 2)";
+}
+
 const char* verdict_name(Verdict v) {
   switch (v) {
     case Verdict::Ok:
@@ -271,8 +281,20 @@ int compare_command(const CompareOptions& options) {
   CompareSettings settings;
   settings.threshold_pct = options.threshold_pct;
   settings.alpha = options.alpha;
-  if (options.min_points < 1) throw KregError("--min-points must be at least 1");
-  settings.min_regressed_points = options.min_points;
+  if (options.min_points == "majority") {
+    settings.min_regressed_points = kMajorityOfPoints;
+  } else {
+    size_t used = 0;
+    long n = 0;
+    try {
+      n = std::stol(options.min_points, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != options.min_points.size() || n < 1)
+      throw KregError("--min-points '" + options.min_points + "': expected 'majority' or a count >= 1, e.g. 2");
+    settings.min_regressed_points = static_cast<size_t>(n);
+  }
   settings.threshold_for = parse_thresholds(options.threshold_for);
 
   CompareSide base = load_compare_side(options.baseline);

@@ -21,11 +21,15 @@
 //    per-repetition entries in the point's gbench), else Welch's t from mean,
 //    standard deviation and n (what kreg records today: gbench's stddev
 //    aggregate); the non-overlap rule (NEW's median above BASELINE's p90); and
-//    the practical threshold (median worse by more than the threshold).
-//    A point regresses only if all three hold.
+//    the practical threshold (median worse by more than the threshold, and by
+//    more than the threshold times the rise of the timer's own cost between
+//    the two points: a loaded host inflates every timed sample alike, and
+//    timer_overhead, the calibration figure, measures that). A point
+//    regresses only if all three hold.
 //
-// A metric regresses if its slope or at least `min_regressed_points` of its
-// points regress. Exit 0: no regression; 1: a regression; 2: nothing could be
+// A metric regresses if its slope or enough of its points regress: by default
+// most of its shared points, and at least two (one noisy point never makes a
+// regression); --min-points N asks for N. Exit 0: no regression; 1: a regression; 2: nothing could be
 // compared, or the runs used different accelerators (KVM vs TCG) without
 // --allow-accelerator-mismatch.
 #pragma once
@@ -40,18 +44,21 @@
 
 namespace kreg {
 
-// Regressed points that make a metric regress without its slope. 1 flagged
-// single noisy points of TCG's heavy tails; the figure behind 2 is in
-// docs/compare-false-positives.md.
-inline constexpr size_t kDefaultMinPoints = 2;
+// Regressed points that make a metric regress without its slope: 0 = most of
+// its shared points and at least two (the default). A fixed 1 flagged single
+// noisy points of TCG's heavy tails, a fixed 2 whole stretches of a loaded
+// host; the figures behind the default are in docs/compare-false-positives.md.
+inline constexpr size_t kMajorityOfPoints = 0;
 
 struct CompareSettings {
   double threshold_pct = 10;                        // practical threshold, percent
   std::map<std::string, double> threshold_for;      // per metric name
   double alpha = 0.01;                              // tests' level; slope intervals are (1 - alpha)
   size_t min_samples = 10;                          // per side and point, for a distribution test
-  size_t min_regressed_points = kDefaultMinPoints;  // regressed points that make a metric regress (without its slope)
+  size_t min_regressed_points = kMajorityOfPoints;  // see kMajorityOfPoints
   double threshold_for_metric(const std::string& metric) const;
+  size_t points_needed(size_t shared_points) const;  // regressed points that make a metric regress
+  std::string min_points_text() const;               // "most of the shared points (at least 2)" or "N"
 };
 
 // A record as loaded, with the kernel it belongs to.
@@ -85,7 +92,9 @@ struct PointComparison {
   std::string untested;  // why there is no test
   double p_worse = 1;    // one-sided p-value in the worse direction
   double p_better = 1;
-  double change_pct = 0;  // median change in percent, positive = worse
+  double change_pct = 0;   // median change in percent, positive = worse
+  double host_worse = 1;   // timer_overhead new / baseline at this point (>= 1; 1 when not recorded)
+  double host_better = 1;  // timer_overhead baseline / new (>= 1)
   bool significant = false, non_overlap = false, practical = false;
   bool regressed = false, improved = false;
 };
@@ -161,7 +170,7 @@ struct CompareOptions {
   double threshold_pct = 10;
   std::vector<std::string> threshold_for;  // METRIC=PCT
   double alpha = 0.01;
-  size_t min_points = kDefaultMinPoints;  // regressed points that make a metric regress without its slope
+  std::string min_points = "majority";  // "majority" or N: regressed points that make a metric regress
   bool allow_accelerator_mismatch = false;
   std::string junit, markdown, json;  // default: <new run>/compare/junit.xml, summary.md, compare.json
 };

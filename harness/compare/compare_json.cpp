@@ -55,6 +55,7 @@ json point_json(const PointComparison& p) {
             {"baseline_samples", number(p.base_samples)},
             {"new_samples", number(p.new_samples)},
             {"change_pct", number(p.change_pct)},
+            {"timer_ratio_new_over_baseline", number(p.host_worse > 1 ? p.host_worse : 1 / p.host_better)},
             {"significant", p.significant},
             {"non_overlap", p.non_overlap},
             {"practical", p.practical},
@@ -99,26 +100,28 @@ json compare_json(const CompareResult& r) {
   json thresholds = json::object();
   for (const auto& [metric, pct] : r.settings.threshold_for) thresholds[metric] = pct;
   int rc = r.exit_code();
-  return {{"schema", "kreg.compare"},
-          {"schema_version", 1},
-          {"baseline", {{"spec", r.baseline_spec}, {"description", r.baseline_desc}}},
-          {"new", {{"spec", r.new_spec}, {"description", r.new_desc}}},
-          {"settings",
-           {{"threshold_pct", r.settings.threshold_pct},
-            {"threshold_for", thresholds},
-            {"alpha", r.settings.alpha},
-            {"min_points", r.settings.min_regressed_points},
-            {"min_samples", r.settings.min_samples}}},
-          {"exit_code", rc},
-          {"counts",
-           {{"metrics", r.metrics.size()},
-            {"regression", r.count(Verdict::Regression)},
-            {"improved", r.count(Verdict::Improved)},
-            {"ok", r.count(Verdict::Ok)},
-            {"not_compared", r.count(Verdict::NotCompared)}}},
-          {"notes", r.notes},
-          {"findings", findings::to_json(r.findings)},
-          {"metrics", metrics}};
+  return {
+      {"schema", "kreg.compare"},
+      {"schema_version", 1},
+      {"baseline", {{"spec", r.baseline_spec}, {"description", r.baseline_desc}}},
+      {"new", {{"spec", r.new_spec}, {"description", r.new_desc}}},
+      {"settings",
+       {{"threshold_pct", r.settings.threshold_pct},
+        {"threshold_for", thresholds},
+        {"alpha", r.settings.alpha},
+        {"min_points", r.settings.min_regressed_points == kMajorityOfPoints ? json("majority")
+                                                                            : json(r.settings.min_regressed_points)},
+        {"min_samples", r.settings.min_samples}}},
+      {"exit_code", rc},
+      {"counts",
+       {{"metrics", r.metrics.size()},
+        {"regression", r.count(Verdict::Regression)},
+        {"improved", r.count(Verdict::Improved)},
+        {"ok", r.count(Verdict::Ok)},
+        {"not_compared", r.count(Verdict::NotCompared)}}},
+      {"notes", r.notes},
+      {"findings", findings::to_json(r.findings)},
+      {"metrics", metrics}};
 }
 
 }  // namespace kreg

@@ -35,7 +35,8 @@ json metric_info_of(const json& record, const std::string& metric) {
   return metric_info(metric);
 }
 
-PointComparison compare_point(const Dist& b, const Dist& n, double sign, double thr, const CompareSettings& s) {
+PointComparison compare_point(const Dist& b, const Dist& n, double sign, double thr, const CompareSettings& s,
+                              double host_worse, double host_better) {
   PointComparison p;
   p.target = b.target;
   p.x_base = b.x;
@@ -47,7 +48,13 @@ PointComparison compare_point(const Dist& b, const Dist& n, double sign, double 
   p.base_samples = b.samples;
   p.new_samples = n.samples;
   p.change_pct = b.median != 0 ? sign * (n.median - b.median) / std::fabs(b.median) * 100 : 0;
-  p.practical = p.change_pct > thr;
+  p.host_worse = host_worse;
+  p.host_better = host_better;
+  // Worse by more than the threshold, and by more than the threshold beyond the timer's own rise.
+  double worse_ratio = b.median > 0 && n.median > 0 ? (sign > 0 ? n.median / b.median : b.median / n.median) : 1;
+  p.practical = p.change_pct > thr && (host_worse <= 1 || worse_ratio > (1 + thr / 100) * host_worse);
+  bool better_practical =
+      -p.change_pct > thr && (host_better <= 1 || (worse_ratio > 0 && 1 / worse_ratio > (1 + thr / 100) * host_better));
   // Non-overlap: half of NEW lies beyond 90% of BASELINE (higher is worse);
   // where lower is worse, 90% of NEW lies below BASELINE's median (records keep
   // no p10). Improvement is the mirror.
@@ -81,7 +88,7 @@ PointComparison compare_point(const Dist& b, const Dist& n, double sign, double 
   if (!p.test.empty()) {
     p.significant = p.p_worse < s.alpha;
     p.regressed = p.significant && p.non_overlap && p.practical;
-    p.improved = p.p_better < s.alpha && better_non_overlap && -p.change_pct > thr;
+    p.improved = p.p_better < s.alpha && better_non_overlap && better_practical;
   }
   return p;
 }
@@ -137,6 +144,15 @@ SlopeComparison compare_slopes(const std::vector<Dist>& b, const std::vector<Dis
   bool better = sign > 0 ? c.cand.slope_hi < c.base.slope_lo : c.cand.slope_lo > c.base.slope_hi;
   c.improved = better && -diff > t * std::fabs(c.base.slope) && -c.extra > t * std::fabs(c.base_level);
   return c;
+}
+
+// timer_overhead's median per target: how loaded the host was when each point was timed.
+std::map<double, double> timer_of(const std::map<std::string, std::vector<Dist>>& series) {
+  std::map<double, double> out;
+  for (const auto& [name, dists] : series)
+    if (is_calibration_metric(name))
+      for (const Dist& d : dists) out[d.target] = d.median;
+  return out;
 }
 
 std::string unusable_reason(const json& r) {
@@ -200,10 +216,14 @@ std::vector<MetricComparison> compare_records(const json& base, const json& cand
     double sign = m.worse == "lower" ? -1 : 1;
     const auto& b = ib->second;
     const auto& n = in->second;
+    auto tb = timer_of(sb), tn = timer_of(sn);
     for (const Dist& db : b) {
       auto hit = std::find_if(n.begin(), n.end(), [&](const Dist& d) { return d.target == db.target; });
       if (hit == n.end()) continue;
-      PointComparison p = compare_point(db, *hit, sign, m.threshold_pct, s);
+      double host = 1;  // the new side's timer over the baseline's at this point
+      if (tb.count(db.target) && tn.count(hit->target) && tb[db.target] > 0) host = tn[hit->target] / tb[db.target];
+      PointComparison p = compare_point(db, *hit, sign, m.threshold_pct, s, std::max(1.0, host),
+                                        host > 0 ? std::max(1.0, 1 / host) : 1);
       if (!p.test.empty()) {
         ++m.points_tested;
         if (m.test.empty() || m.test == p.test)
@@ -222,7 +242,7 @@ std::vector<MetricComparison> compare_records(const json& base, const json& cand
       out.push_back(std::move(m));
       continue;
     }
-    size_t need = std::max<size_t>(1, s.min_regressed_points);
+    size_t need = s.points_needed(m.points.size());
     bool points_regress = static_cast<size_t>(m.points_regressed) >= need;
     bool points_improve = static_cast<size_t>(m.points_improved) >= need;
     if (m.slope.regressed || points_regress) {

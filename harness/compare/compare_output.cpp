@@ -308,13 +308,16 @@ std::string render_compare_markdown(const CompareResult& r) {
       "flat baseline, whose slope is noise around zero, is not flagged for a negligible growth).\n"
       "- **Points** (same sweep target on both sides): a one-sided test at alpha {1:g} ({2}), the non-overlap rule "
       "(the new median above the baseline's p90: half the new samples are slower than 90% of the baseline's) and "
-      "the practical threshold (median worse by more than the threshold). A point regresses only when all three "
-      "hold.\n"
-      "- A metric regresses when its slope or at least {3} point(s) regress; *improved* is the mirror image; "
+      "the practical threshold (median worse by more than the threshold, and by more than the threshold times the "
+      "rise of the timer's own cost, `timer_overhead`, between the two points: a loaded host inflates every sample "
+      "alike). A point regresses only when all three hold.\n"
+      "- A metric regresses when its slope or {3} regress; *improved* is the mirror image; "
       "*not compared* says why (missing on one side, skipped or failed job, too few samples or points).\n"
       "- Only latency distributions (`points[].metrics`) are compared; `ops_per_s` and per-object memory are single "
-      "figures per point.\n",
-      (1 - r.settings.alpha) * 100, r.settings.alpha, tests_used(r), r.settings.min_regressed_points);
+      "figures per point; calibration figures (`timer_overhead`) are never judged.\n",
+      (1 - r.settings.alpha) * 100, r.settings.alpha, tests_used(r),
+      r.settings.min_regressed_points == kMajorityOfPoints ? r.settings.min_points_text()
+                                                           : r.settings.min_points_text() + " of its points");
   return out;
 }
 

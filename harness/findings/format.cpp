@@ -19,7 +19,7 @@ std::string fmt_count(double count) {
   if (!std::isfinite(count)) return "-";
   if (std::fabs(count) < 10 && count != std::round(count)) return fmt::format("{:.2g}", count);
   double r = std::round(count);
-  if (std::fabs(r) >= 1e4) {  // three significant figures: a fitted count is not exact to the object
+  if (std::fabs(r) >= 1e3 && r != count) {  // three significant figures: a fitted count is not exact to the object
     double scale = std::pow(10, std::floor(std::log10(std::fabs(r))) - 2);
     r = std::round(r / scale) * scale;
   }

@@ -40,9 +40,6 @@ double Growth::p() const {
   return std::max(up[up.size() - 1].p, up[up.size() - 2].p);
 }
 
-namespace {
-
-// The timer's own cost at each target, where the record has it.
 std::map<double, double> timer_by_target(const Line& line) {
   std::map<double, double> out;
   auto it = line.calibration.find("timer_overhead");
@@ -51,7 +48,12 @@ std::map<double, double> timer_by_target(const Line& line) {
   return out;
 }
 
-}  // namespace
+double host_inflation(const std::map<double, double>& fast, double fast_target, const std::map<double, double>& slow,
+                      double slow_target) {
+  auto a = fast.find(fast_target), b = slow.find(slow_target);
+  if (a == fast.end() || b == slow.end() || !(a->second > 0)) return 1;
+  return std::max(1.0, b->second / a->second);
+}
 
 Growth growth_of(const Line& line, const std::vector<Dist>& points, const Settings& s) {
   Growth g;
@@ -63,12 +65,10 @@ Growth growth_of(const Line& line, const std::vector<Dist>& points, const Settin
   g.fit = stats::linear_fit(xs_of(points), ys, 1 - s.alpha);
   g.linear = g.fit.has_ci && g.fit.slope_lo > 0;
   auto timer = timer_by_target(line);
-  auto t0 = timer.find(points.front().target);
   for (size_t i = 1; i < points.size(); ++i) {
-    auto ti = timer.find(points[i].target);
-    double host = t0 != timer.end() && ti != timer.end() && t0->second > 0 ? ti->second / t0->second : 1;
+    double host = host_inflation(timer, points.front().target, timer, points[i].target);
     g.up.push_back(slower(points.front(), points[i], s.growth_pct, s.alpha, host));
-    if (i + 1 == points.size()) g.host = std::max(1.0, host);
+    if (i + 1 == points.size()) g.host = host;
   }
   g.ratio = g.up.back().ratio;
   g.grows = points.size() >= 3 && g.up[g.up.size() - 1].ok && g.up[g.up.size() - 2].ok;

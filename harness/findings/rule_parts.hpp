@@ -44,6 +44,13 @@ struct Growth {
 };
 Growth growth_of(const Line& line, const std::vector<Dist>& points, const Settings& s);
 
+// The timer's own cost (timer_overhead's median) at each target, where the record has it.
+std::map<double, double> timer_by_target(const Line& line);
+// How much more the timer cost at `slow_target` on `slow` than at `fast_target` on `fast`: 1 when
+// not recorded or not more (a loaded host inflates every timed sample alike).
+double host_inflation(const std::map<double, double>& fast, double fast_target, const std::map<double, double>& slow,
+                      double slow_target);
+
 // Lines of one (family, mode), in kernel order.
 std::vector<std::vector<const Line*>> family_groups(const RunView& view);
 

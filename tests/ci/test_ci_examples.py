@@ -121,6 +121,13 @@ class CiExamplesTest(unittest.TestCase):
     def test_gitlab_commands_are_real(self):
         self.check_commands(gitlab_scripts(self.gitlab), "gitlab-ci.yml")
 
+    def test_suites_and_kernel_specs_exist(self):
+        for where, env in (("github-actions.yml", self.github["env"]), ("gitlab-ci.yml", self.gitlab["variables"])):
+            self.assertTrue(os.path.isfile(os.path.join(REPO, "suites", env["KREG_SUITE"] + ".toml")), where)
+            for key in ("KREG_BASELINE",):
+                self.assertRegex(env[key], r"^debian:[a-z-]+(:[0-9.]+)?$", f"{where}: {key}")
+        self.assertRegex(self.gitlab["variables"]["KREG_CANDIDATE"], r"^debian:[a-z-]+(:[0-9.]+)?$")
+
     def test_gitlab_compare_job_runs_and_leaves_its_artifacts(self):
         job = self.gitlab["compare"]
         with tempfile.TemporaryDirectory(prefix="kreg-ci-example-") as tmp:

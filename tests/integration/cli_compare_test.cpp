@@ -73,7 +73,7 @@ TEST(CliCompare, WritesCompareJsonAndLeadsWithTheFindings) {
   EXPECT_EQ(j["exit_code"], 1);
   EXPECT_EQ(j["counts"]["regression"], 4);
   EXPECT_EQ(j["counts"]["metrics"], 6);
-  EXPECT_EQ(j["settings"]["min_points"], 2);
+  EXPECT_EQ(j["settings"]["min_points"], "majority");
   ASSERT_EQ(j["metrics"].size(), 6u);
   for (const auto& m : j["metrics"]) EXPECT_NE(m["metric"], "timer_overhead");
   const auto& ipv6 = *std::find_if(j["metrics"].begin(), j["metrics"].end(),

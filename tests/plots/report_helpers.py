@@ -22,6 +22,39 @@ IMAGE_CHECK = ('<script>window.addEventListener("load", function () {'
                '});</script>')
 
 
+KREG = os.environ.get("KREG_BIN") or os.path.join(REPO, "build", "kreg")
+
+
+def kreg_findings(run_dir, path):
+    """`kreg findings RUN_DIR --json` into path (what `kreg report` passes to report.py)."""
+    if not os.access(KREG, os.X_OK):
+        raise AssertionError(f"{KREG} is not an executable kreg; build it or set KREG_BIN")
+    proc = subprocess.run([KREG, "findings", run_dir, "--json"], capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise AssertionError(f"kreg findings {run_dir} failed: {proc.stderr}")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(proc.stdout)
+    return path
+
+
+# Appended to a copy of report.html: where the findings and the plots sit in the first screen, the
+# top 900 CSS px of the page laid out 1400 px wide (what a 1400x900 screenshot shows; headless
+# Chromium's --dump-dom reports a shorter innerHeight, and nothing in the page depends on it).
+FIRST_SCREEN_CHECK = ('<script>window.addEventListener("load", function () {'
+                      'var b = document.body, h = 900, w = window.innerWidth;'
+                      'var first = document.querySelector(".lead-findings ol > li");'
+                      'var r = first ? first.getBoundingClientRect() : null;'
+                      'b.setAttribute("data-viewport", w + "x" + h);'
+                      'b.setAttribute("data-first-finding-bottom", r ? Math.round(r.bottom) : -1);'
+                      'b.setAttribute("data-findings-shown", Array.prototype.filter.call('
+                      'document.querySelectorAll(".lead-findings ol > li"), function (li) {'
+                      'var q = li.getBoundingClientRect(); return q.top >= 0 && q.top < h; }).length);'
+                      'b.setAttribute("data-plots-in-view", Array.prototype.filter.call(document.images, function (i) {'
+                      'var q = i.getBoundingClientRect(); return i.complete && i.naturalWidth > 0 && q.top >= 0 && '
+                      'q.bottom <= h && q.left >= 0 && q.right <= w && q.width >= 300; }).length);'
+                      '});</script>')
+
+
 def run_report(run_dir, out, *extra, timeout=300):
     return subprocess.run([sys.executable, REPORT, run_dir, "--out", out, *extra],
                           capture_output=True, text=True, timeout=timeout)

@@ -13,8 +13,8 @@ import re
 import tempfile
 import unittest
 
-from report_helpers import (FIXTURE_RUN, IMAGE_CHECK, chromium, chromium_run, markdown_images, png_files,
-                            png_size, read, run_report)
+from report_helpers import (FIRST_SCREEN_CHECK, FIXTURE_RUN, IMAGE_CHECK, chromium, chromium_run, kreg_findings,
+                            markdown_images, png_files, png_size, read, run_report)
 
 KERNELS = {"5.10.0-32-cloud-amd64": "5.10.223-1", "7.3.4+deb13-cloud-amd64": "7.3.4-1~bpo13+1"}
 TCG_SENTENCE = "TCG timings compare only with TCG timings."
@@ -55,13 +55,15 @@ class RealRecordsReportTest(unittest.TestCase):
         cls._tmp = tempfile.TemporaryDirectory(prefix="kreg-report-real-")
         cls.tmp = cls._tmp.name
         cls.out = os.path.join(cls.tmp, "report")
-        proc = run_report(FIXTURE_RUN, cls.out)
+        cls.findings = json.loads(read(kreg_findings(FIXTURE_RUN, os.path.join(cls.tmp, "findings.json"))))
+        proc = run_report(FIXTURE_RUN, cls.out, "--findings", os.path.join(cls.tmp, "findings.json"))
         if proc.returncode != 0:
             raise AssertionError(f"report.py failed on {FIXTURE_RUN}:\n{proc.stdout}\n{proc.stderr}")
         cls.listed = proc.stdout.split()
         cls.capacity = read(os.path.join(cls.out, "capacity.md"))
         cls.summary = read(os.path.join(cls.out, "summary.md"))
-        cls.html = read(os.path.join(cls.out, "report.html"))
+        cls.html_path = os.path.join(cls.out, "report.html")
+        cls.html = read(cls.html_path)
 
     @classmethod
     def tearDownClass(cls):
@@ -183,6 +185,50 @@ class RealRecordsReportTest(unittest.TestCase):
             shots[name] = os.path.getsize(shot)
         # Tables, text and plots make a far less compressible screenshot than an empty page.
         self.assertGreater(shots["report"], 4 * shots["blank"], shots)
+
+
+    def test_opens_with_the_findings_then_their_plots_then_the_tables(self):
+        items = self.findings["findings"]
+        self.assertGreaterEqual(len(items), 3)
+        self.assertEqual(items[0]["kind"], "held")  # 7.3 keeps 2 of 2,000 dying memcgs, 5.10 all of them
+        text = self.capacity
+        first = text.index(items[0]["sentence"].replace("|", "\\|"))
+        self.assertLess(text.index("## Findings"), first)
+        # every finding's sentence is on the page, in rank order
+        at = [text.index(f["sentence"].replace("|", "\\|")) for f in items]
+        self.assertEqual(at, sorted(at))
+        # the lead plot is the first finding's, then the plots behind the others, then the tables
+        lead = markdown_images(text)[0]
+        self.assertEqual(lead, items[0]["evidence"]["plot"])
+        self.assertLess(text.index(f"]({lead})"), text.index("## Kernels and machine"))
+        self.assertLess(text.index("## Kernels and machine"), text.index("### 5.10.0-32-cloud-amd64"))
+        # long tables fold
+        self.assertRegex(text, r"<details><summary>Per kernel: objects to 1, 10 and 100 ms[^\n]*</summary>\n\n"
+                               r"Per kernel, job family[^\n]*\n\n### 5\.10")
+        self.assertIn('<details class="evidence"><summary>evidence</summary>', self.html)
+
+    def test_first_screen_holds_the_findings_and_a_plot(self):
+        """The page in headless Chromium at 1400x900: the first screen shows findings and a whole plot."""
+        if not chromium():
+            self.fail("chromium not found: install the Debian package chromium (./setup.sh does)")
+        check = os.path.join(self.tmp, "first-screen.html")
+        with open(check, "w", encoding="utf-8") as f:
+            f.write(self.html.replace("</body>", FIRST_SCREEN_CHECK + "</body>"))
+        proc = chromium_run(["--window-size=1400,900", "--virtual-time-budget=10000", "--dump-dom",
+                             "file://" + check], self.tmp)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        body = re.search(r"<body([^>]*)>", proc.stdout)
+        self.assertIsNotNone(body, proc.stdout[:500])
+        attrs = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', body.group(1)))
+        self.assertEqual(attrs.get("data-viewport"), "1400x900", attrs)
+        self.assertGreater(int(attrs["data-first-finding-bottom"]), 0, attrs)
+        self.assertLessEqual(int(attrs["data-first-finding-bottom"]), 900, attrs)
+        self.assertGreaterEqual(int(attrs["data-findings-shown"]), 3, attrs)
+        self.assertGreaterEqual(int(attrs["data-plots-in-view"]), 1, attrs)
+        shot = os.path.join(self.tmp, "first-screen.png")
+        proc = chromium_run([f"--screenshot={shot}", "--window-size=1400,900", "file://" + self.html_path], self.tmp)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        self.assertEqual(png_size(shot), (1400, 900))
 
 
 class FixtureRunTest(unittest.TestCase):

@@ -259,6 +259,70 @@ TEST(Compare, FlatBaselineNeedsAPracticalGrowth) {
   EXPECT_EQ(compare_records(make(0.001, 1), make(2.0, 1), CompareSettings{})[0].slope.regressed, true);
 }
 
+// Synthetic (not measured): four points of one metric, the new side's medians as given (the baseline
+// 10 us everywhere, 2% spread), and the timer's own cost per point on each side.
+nlohmann::json four_points(const std::vector<double>& medians, const std::vector<double>& timer) {
+  nlohmann::json r = {
+      {"schema", "kreg.job"}, {"job_id", "synthetic"}, {"status", "ok"}, {"points", nlohmann::json::array()}};
+  for (size_t i = 0; i < medians.size(); ++i) {
+    double m = medians[i], x = 1000.0 * i;
+    r["points"].push_back(
+        {{"target", x},
+         {"created", x},
+         {"metrics",
+          {{"z_read",
+            {{"median_ns", m}, {"p90_ns", m * 1.04}, {"mean_ns", m}, {"stddev_ns", m * 0.02}, {"samples", 100}}},
+           {"timer_overhead",
+            {{"median_ns", timer[i]},
+             {"p90_ns", timer[i]},
+             {"mean_ns", timer[i]},
+             {"stddev_ns", 5},
+             {"samples", 100}}}}}});
+  }
+  return r;
+}
+
+TEST(Compare, MostSharedPointsAndNeverOneMakeARegression) {
+  nlohmann::json base = four_points({10000, 10000, 10000, 10000}, {200, 200, 200, 200});
+  // one point 60% slower: never a regression by default (a noisy point under TCG)
+  auto one = compare_records(base, four_points({10000, 16000, 10000, 10000}, {200, 200, 200, 200}), CompareSettings{});
+  ASSERT_EQ(one.size(), 1u);  // timer_overhead is not judged
+  EXPECT_EQ(one[0].points_regressed, 1);
+  EXPECT_EQ(one[0].verdict, Verdict::Ok);
+  // two of four: not most of them (a stretch of a loaded host), unless asked for 2
+  nlohmann::json two = four_points({10000, 16000, 16000, 10000}, {200, 200, 200, 200});
+  EXPECT_EQ(compare_records(base, two, CompareSettings{})[0].verdict, Verdict::Ok);
+  CompareSettings s2;
+  s2.min_regressed_points = 2;
+  EXPECT_EQ(compare_records(base, two, s2)[0].verdict, Verdict::Regression);
+  // three of four: a regression
+  auto three =
+      compare_records(base, four_points({10000, 16000, 16000, 16000}, {200, 200, 200, 200}), CompareSettings{});
+  EXPECT_EQ(three[0].verdict, Verdict::Regression) << three[0].reason;
+  EXPECT_EQ(three[0].reason, "3/4 points");
+  EXPECT_EQ(CompareSettings{}.points_needed(3), 2u);
+  EXPECT_EQ(CompareSettings{}.points_needed(4), 3u);
+  EXPECT_EQ(CompareSettings{}.points_needed(1), 2u);  // one shared point can never regress alone
+}
+
+TEST(Compare, TheTimersOwnRiseIsNotARegression) {
+  // Every point 60% slower, and the timer's own cost 1.6x as well: the host was loaded, not the kernel slower.
+  nlohmann::json base = four_points({10000, 10000, 10000, 10000}, {200, 200, 200, 200});
+  auto loaded =
+      compare_records(base, four_points({16000, 16000, 16000, 16000}, {320, 320, 320, 320}), CompareSettings{});
+  EXPECT_EQ(loaded[0].verdict, Verdict::Ok) << loaded[0].reason;
+  EXPECT_DOUBLE_EQ(loaded[0].points[0].host_worse, 1.6);
+  EXPECT_FALSE(loaded[0].points[0].practical);
+  EXPECT_TRUE(loaded[0].points[0].significant);
+  // The same slowdown with a steady timer is a regression; so is one far beyond the timer's rise.
+  EXPECT_EQ(compare_records(base, four_points({16000, 16000, 16000, 16000}, {200, 200, 200, 200}), CompareSettings{})[0]
+                .verdict,
+            Verdict::Regression);
+  EXPECT_EQ(compare_records(base, four_points({40000, 40000, 40000, 40000}, {320, 320, 320, 320}), CompareSettings{})[0]
+                .verdict,
+            Verdict::Regression);
+}
+
 TEST(Compare, RawSamplesUseMannWhitney) {
   // Synthetic (kreg records summaries today): a metric with its raw samples,
   // the new side 30% slower on every sample, heavy tail on both.
