@@ -59,7 +59,8 @@ std::vector<GeneratorInfo> make_table() {
        true,
        {"way", "page_cache", "page_cache_bytes", "parent", "name_prefix", "kobjects", "workers"},
        "",
-       {{"memcg-churn", "memcgs churned (mkdir, write, exit, rmdir)", "memcg_dying", "dying memcgs"}},
+       {{"memcg-churn", "memcgs churned (mkdir, write, exit, rmdir)", "memcg_dying", "dying memcgs", "memcg_dying",
+         "dying memcgs"}},
        {{"root_memory_numa_stat_read", StatBase::MemoryRoot, "memory.numa_stat"},
         {"root_memory_stat_read", StatBase::MemoryRoot, "memory.stat"},
         {"parent_memory_numa_stat_read", StatBase::MemoryParent, "memory.numa_stat"},
@@ -80,7 +81,7 @@ std::vector<GeneratorInfo> make_table() {
        {"mode", "sysctls"},
        "mode",
        {{"netns/dead", "network namespaces created and released", "slab_net_namespace_active_objs",
-         "net_namespace slab objects"},
+         "net_namespace slab objects", "slab_net_namespace_active_objs", "net namespaces still allocated"},
         {"netns/live", "live network namespaces", "netns_live", "live netns"}},
        sysctl_paths(true),
        check_netns_params,
@@ -93,7 +94,7 @@ std::vector<GeneratorInfo> make_table() {
        true,
        {"keep", "fail_fast", "sysctls", "sysctl_proc", "page_cache_bytes", "parent"},
        "",
-       {{"pause-loop", "pods run and torn down", "pods_live", "live pods"}},
+       {{"pause-loop", "pods run and torn down", "pods_live", "live pods", "memcg_dying", "dying memcgs"}},
        pause_paths,
        check_pause_loop_params,
        pause_bytes,
@@ -246,8 +247,12 @@ json generator_table_json() {
   for (const auto& g : generator_table()) {
     json families = json::array(), paths = json::array();
     for (const auto& f : g.families)
-      families.push_back(
-          {{"id", f.id}, {"x_label", f.x_label}, {"held_key", f.held_key}, {"held_label", f.held_label}});
+      families.push_back({{"id", f.id},
+                          {"x_label", f.x_label},
+                          {"held_key", f.held_key},
+                          {"held_label", f.held_label},
+                          {"retained_key", f.retained_key},
+                          {"retained_label", f.retained_label}});
     for (const auto& p : g.stat_paths) paths.push_back(stat_path_json(p));
     out.push_back({{"name", g.name},
                    {"object", g.object},

@@ -21,6 +21,12 @@ struct ScenarioFamily {
   std::string x_label;     // what a sweep's x, a point's "created", counts
   std::string held_key;    // the key of a point's "measured" that counts what the kernel still holds
   std::string held_label;  // "dying memcgs"
+  // What the kernel keeps of the objects the generator destroyed (a point's
+  // "measured" key and its words), "" where nothing is destroyed: keeping them
+  // is the kernel's doing, a finding (harness/findings/). held_key may differ:
+  // a pause loop holds live pods by design and leaves dying memcgs behind.
+  std::string retained_key = "";
+  std::string retained_label = "";
 };
 
 // Where a timed path lives. Memory-controller files are named by their v2

@@ -25,7 +25,7 @@ ALLOWED = {
     "harness/term": [],
     "harness/store": ["vm/common"],
     "harness/matrix": ["harness/store", "harness/term", "vm/boot", "vm/kernels", "vm/common", "bench", "scenarios"],
-    "harness/findings": ["stats", "bench"],
+    "harness/findings": ["stats", "bench", "scenarios"],
     "harness/compare": ["harness/findings", "harness/store", "harness/term", "stats", "bench", "vm/common"],
     "harness/cluster": ["harness/matrix", "harness/store", "vm/common"],
     "harness/cli": ["harness/cluster", "harness/compare", "harness/findings", "harness/matrix", "harness/store", "harness/term",

@@ -40,8 +40,8 @@ int report_command(const std::string& run_dir, const std::string& python, const 
   // renders them first, with the plots they name.
   std::string findings_path = out_dir + "/findings.json";
   write_file_atomically(findings_path, findings::to_json(findings_of({.run = run_dir})).dump(1) + "\n");
-  std::vector<std::string> argv{python, script, run_dir, "--out", out_dir, "--catalog", catalog,
-                                "--findings", findings_path};
+  std::vector<std::string> argv{python,      script,  run_dir,      "--out",      out_dir,
+                                "--catalog", catalog, "--findings", findings_path};
   if (!compare_md.empty()) argv.insert(argv.end(), {"--compare", compare_md});
   if (wait_for_exit(spawn_process(argv, {"", "", "", true})) != 0)
     throw KregError("plots/report.py failed on " + run_dir +

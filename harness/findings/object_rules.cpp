@@ -18,27 +18,26 @@ using nlohmann::json;
 
 namespace {
 
-// Per scenario: the count the kernel reports (point["measured"][key]) of what it
-// still holds. `destroyed`: the generator destroyed them, so holding them is the
-// kernel's choice (a held finding); otherwise they are alive by design and only
-// their memory is of interest.
+// A count the kernel reports at every point (point["measured"][key]) of what it still holds, from
+// the generator table: `retained` (what the generator destroyed, so holding it is the kernel's
+// choice: a held finding) or `held` (alive by design, so only its memory is of interest).
 struct HeldCount {
-  const char* scenario_key;
-  const char* key;
-  const char* many;  // "dying memcgs"
-  const char* one;   // "dying memcg"
-  bool destroyed;
-};
-constexpr HeldCount kHeld[] = {
-    {"memcg-churn", "memcg_dying", "dying memcgs", "dying memcg", true},
-    {"netns/dead", "slab_net_namespace_active_objs", "net namespaces still allocated", "net namespace", true},
-    {"pause-loop", "memcg_dying", "dying memcgs", "dying memcg", true},
-    {"netns/live", "netns_live", "live netns", "live netns", false},
-    {"pause-loop", "pods_live", "live pods", "live pod", false},
-    {"dentry-negative", "dentry_nr_negative", "negative dentries", "negative dentry", false},
+  std::string key;   // "memcg_dying"
+  std::string many;  // "dying memcgs"
+  std::string one;   // "dying memcg"
 };
 
-std::optional<double> number(const json& obj, const char* key) {
+std::vector<HeldCount> retained_of(const Line& line) {
+  if (!line.scenario || line.scenario->retained_key.empty()) return {};
+  return {{line.scenario->retained_key, line.scenario->retained_label, singular(line.scenario->retained_label)}};
+}
+
+std::vector<HeldCount> held_of(const Line& line) {
+  if (!line.scenario || line.scenario->held_key.empty()) return {};
+  return {{line.scenario->held_key, line.scenario->held_label, singular(line.scenario->held_label)}};
+}
+
+std::optional<double> number(const json& obj, const std::string& key) {
   if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number()) return std::nullopt;
   return obj[key].get<double>();
 }
@@ -115,8 +114,7 @@ std::string per_held(const HeldLine& h, const Settings& s) {
 std::vector<Finding> held_findings(const RunView& view, const Settings& s) {
   std::vector<Finding> out;
   for (const auto& [family, lines] : by_family(view)) {
-    for (const HeldCount& h : kHeld) {
-      if (!h.destroyed || lines.front()->scenario_key != h.scenario_key) continue;
+    for (const HeldCount& h : retained_of(*lines.front())) {
       std::vector<HeldLine> hs;
       for (const Line* l : lines)
         if (auto hl = held_line(*l, h, s)) hs.push_back(*hl);
@@ -172,7 +170,7 @@ std::vector<Finding> held_findings(const RunView& view, const Settings& s) {
       Evidence& e = f.evidence;
       e.job = family;
       e.mode = modes_of(lines);
-      e.metrics = {std::string("measured.") + h.key};
+      e.metrics = {"measured." + h.key};
       for (const auto& hl : hs) e.kernels.push_back(hl.line->kernel);
       std::sort(e.kernels.begin(), e.kernels.end(), version_less);
       e.kernels.erase(std::unique(e.kernels.begin(), e.kernels.end()), e.kernels.end());
@@ -183,7 +181,7 @@ std::vector<Finding> held_findings(const RunView& view, const Settings& s) {
           "largest counts; least squares of {} against {} per kernel",
           h.many, x_words(any));
       e.interval = fmt::format("{}: {}", top->line->label(), per_held(*top, s));
-      e.plot = h.scenario_key == std::string("memcg-churn") ? "dying_vs_churned.png" : "";
+      e.plot = lines.front()->scenario_key == "memcg-churn" ? "dying_vs_churned.png" : "";  // plots/plot_memcg.py
       out.push_back(std::move(f));
     }
   }
@@ -193,8 +191,7 @@ std::vector<Finding> held_findings(const RunView& view, const Settings& s) {
 std::vector<Finding> memory_findings(const RunView& view, const Settings& s) {
   std::vector<Finding> out;
   for (const auto& [family, lines] : by_family(view)) {
-    for (const HeldCount& h : kHeld) {
-      if (lines.front()->scenario_key != h.scenario_key) continue;
+    for (const HeldCount& h : held_of(*lines.front())) {
       struct Cost {
         const Line* line;
         stats::LinearFit fit;

@@ -20,15 +20,17 @@ std::string cgroup_mode(const json& r) {
   return "";
 }
 
-std::string scenario_key(const json& r) {
+// The job's scenario family in the generator table, or null for a scenario the table lacks.
+const ScenarioFamily* family_row(const json& r) {
   const json job = r.value("job", json::object());
-  std::string scenario = job.is_object() ? job.value("scenario", "") : "";
-  if (scenario == "netns") {
-    std::string mode = job.value("mode", "");
-    if (mode.empty() && job.contains("params") && job["params"].is_object()) mode = job["params"].value("mode", "");
-    return "netns/" + (mode.empty() ? std::string("live") : mode);
+  if (!job.is_object()) return nullptr;
+  try {
+    const GeneratorInfo& info = generator_info(job.value("scenario", ""));
+    json params = job.contains("params") && job["params"].is_object() ? job["params"] : json::object();
+    return &scenario_family(info, params);
+  } catch (const std::invalid_argument&) {
+    return nullptr;
   }
-  return scenario;
 }
 
 }  // namespace
@@ -126,22 +128,21 @@ std::vector<const json*> Line::points() const {
 }
 
 std::string x_words(const Line& line) {
-  if (line.scenario_key == "memcg-churn") return "memcgs churned";
-  if (line.scenario_key == "netns/live") return "live netns";
-  if (line.scenario_key == "netns/dead") return "netns created and destroyed";
-  if (line.scenario_key == "pause-loop") return "pods run and torn down";
-  if (line.scenario_key == "dentry-negative") return "negative dentries made";
-  return line.object.empty() ? "objects" : line.object;
+  if (!line.scenario || line.scenario->x_label.empty()) return line.object.empty() ? "objects" : line.object;
+  const std::string& label = line.scenario->x_label;
+  return label.substr(0, label.find(" ("));
 }
 
-std::string x_word_one(const Line& line) {
-  std::string w = x_words(line);
-  if (w.starts_with("memcgs")) return "memcg" + w.substr(6);
-  if (w.starts_with("pods")) return "pod" + w.substr(4);
-  if (w.starts_with("negative dentries")) return "negative dentry" + w.substr(17);
-  if (w == "objects") return "object";
-  return w;
+std::string singular(const std::string& words) {
+  size_t at = words.rfind(' ');
+  std::string head = at == std::string::npos ? "" : words.substr(0, at + 1);
+  std::string last = at == std::string::npos ? words : words.substr(at + 1);
+  if (last.ends_with("ies")) return head + last.substr(0, last.size() - 3) + "y";
+  if (last.ends_with("s") && !last.ends_with("ns")) return head + last.substr(0, last.size() - 1);
+  return words;
 }
+
+std::string x_word_one(const Line& line) { return singular(line.object.empty() ? "objects" : line.object); }
 
 RunView build_view(const std::vector<RecordRef>& records) {
   RunView view;
@@ -179,7 +180,8 @@ RunView build_view(const std::vector<RecordRef>& records) {
     if (fresh) {
       Line line;
       std::tie(line.family, line.mode, line.kernel) = key;
-      line.scenario_key = scenario_key(r);
+      line.scenario = family_row(r);
+      line.scenario_key = line.scenario ? line.scenario->id : r.value("job", json::object()).value("scenario", "");
       line.name = view.short_names[ref.kernel];
       line.object = r.value("object", "objects");
       line.accelerator = accelerator_of(r);

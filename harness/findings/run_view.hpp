@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/findings/record_series.hpp"
+#include "scenarios/generator_table.hpp"
 
 namespace kreg::findings {
 
@@ -22,11 +23,12 @@ struct RecordRef {
 
 struct Line {
   std::string family;        // memcg-churn/tmpfs-4096
-  std::string scenario_key;  // memcg-churn, netns/live, netns/dead, pause-loop, dentry-negative
-  std::string mode;          // cgroup mode where the job has one, else ""
-  std::string kernel;        // full label
-  std::string name;          // short label for sentences ("6.1.0-57")
-  std::string object;        // what x counts, from the record ("memcgs")
+  std::string scenario_key;  // the scenario family: memcg-churn, netns/live, netns/dead, pause-loop, ...
+  const ScenarioFamily* scenario = nullptr;  // its row in the generator table (null: a scenario it lacks)
+  std::string mode;                          // cgroup mode where the job has one, else ""
+  std::string kernel;                        // full label
+  std::string name;                          // short label for sentences ("6.1.0-57")
+  std::string object;                        // what x counts, from the record ("memcgs")
   std::string accelerator;
   std::vector<const nlohmann::json*> records;            // repetitions, each with points
   std::map<std::string, std::vector<Dist>> metrics;      // latency metric -> pooled series (calibration left out)
@@ -58,9 +60,12 @@ std::string family_of(const nlohmann::json& record);
 // Natural ordering of kernel labels: 5.10 < 6.1 < 6.12 < 7.3.
 bool version_less(const std::string& a, const std::string& b);
 
-// "memcgs churned", "live netns" ...: what a family's x counts, for sentences.
+// What a family's x counts, for sentences: the generator table's x label without its
+// parenthesis ("memcgs churned", "live network namespaces").
 std::string x_words(const Line& line);
-// The same for one object: "memcg churned", "live netns".
+// One object, after "per": the generator's object in the singular ("memcg", "netns", "pod").
 std::string x_word_one(const Line& line);
+// "dying memcgs" -> "dying memcg", "negative dentries" -> "negative dentry"; "netns" stays.
+std::string singular(const std::string& words);
 
 }  // namespace kreg::findings

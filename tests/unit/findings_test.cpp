@@ -215,8 +215,8 @@ TEST(Findings, SlopeOnSomeKernelsFlatOnOthers) {
   auto f = of({synthetic("k-1", {20000, 20200, 19900, 20100}), synthetic("k-2", {20000, 420000, 820000, 1220000})});
   auto slopes = of_kind(f, Kind::Slope);
   ASSERT_EQ(slopes.size(), 1u);
-  EXPECT_NE(slopes[0]->sentence.find("on k-2 only: 20 us -> 1.22 ms from 0 to 3,000 on k-2 (61x, +400 ns per live "
-                                     "netns"),
+  EXPECT_NE(slopes[0]->sentence.find("grows with live network namespaces on k-2 only: 20 us -> 1.22 ms from 0 to "
+                                     "3,000 on k-2 (61x, +400 ns per netns"),
             std::string::npos)
       << slopes[0]->sentence;
   EXPECT_NE(slopes[0]->sentence.find("while k-1 shows no such growth (1.00x"), std::string::npos)
@@ -225,7 +225,7 @@ TEST(Findings, SlopeOnSomeKernelsFlatOnOthers) {
   // 1 ms at (1e6 - 20000) / 400 = 2,450 live netns: between the measured 2,000 and 3,000
   auto thresholds = of_kind(f, Kind::Threshold);
   ASSERT_EQ(thresholds.size(), 1u);
-  EXPECT_NE(thresholds[0]->sentence.find("reaches 1 ms at ~2,450 live netns on k-2"), std::string::npos)
+  EXPECT_NE(thresholds[0]->sentence.find("reaches 1 ms at ~2,450 live network namespaces on k-2"), std::string::npos)
       << thresholds[0]->sentence;
   EXPECT_NE(thresholds[0]->sentence.find("(linear interpolation: measured 820 us at 2,000 and 1.22 ms at 3,000)"),
             std::string::npos)
