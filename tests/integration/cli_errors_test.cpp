@@ -106,7 +106,7 @@ TEST(CliErrors, HelpListsEverySubcommandAndIsNotAnError) {
     listed.insert(name);
   }
   const std::set<std::string> documented = {"run",  "scenario", "report", "catalog", "kernels",
-                                            "plan", "merge",    "submit", "compare"};
+                                            "plan", "merge",    "submit", "compare", "findings"};
   EXPECT_EQ(listed, documented) << r.out;
   for (const auto& sub : documented) {
     CapturedRun help = run_kreg({sub, "--help"});
