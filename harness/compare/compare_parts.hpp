@@ -1,4 +1,4 @@
-// What the parts of kreg compare (compare_load, compare_metric,
+// What the parts of kreg compare (compare_load, compare_metric, compare_sides,
 // compare_command) share beyond compare_command.hpp.
 #pragma once
 
