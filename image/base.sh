@@ -1,0 +1,93 @@
+#!/bin/bash
+# The image's base layer: a Debian rootfs made by mmdebstrap from the Debian
+# archive this machine's apt already uses, as a one-layer OCI layout, cached
+# under $CACHE/image/base-<key>/ (key = everything that goes into it).
+# Sourced by image/build.sh; prints nothing on stdout but the layout's path.
+#   image_base VARIANT CACHE_DIR PACKAGE...
+set -euo pipefail
+
+# Kept small: no manuals, translations or docs (copyright files stay: the
+# image redistributes Debian packages).
+IMAGE_DPKG_OPTS=(
+  --dpkgopt='path-exclude=/usr/share/man/*'
+  --dpkgopt='path-exclude=/usr/share/locale/*'
+  --dpkgopt='path-exclude=/usr/share/info/*'
+  --dpkgopt='path-exclude=/usr/share/doc/*'
+  --dpkgopt='path-include=/usr/share/doc/*/copyright'
+  --aptopt='Acquire::Languages "none"'
+)
+
+say() { [ -t 2 ] && echo "image: $*" >&2 || true; }
+
+# The host's Debian archives for its own release, as one-line sources, from
+# apt's own view of its configuration (apt-cache policy: origin Debian, suite
+# <codename>, <codename>-updates, <codename>-security), whatever file format
+# or file name the host uses. No host name is written anywhere but the image.
+host_debian_sources() {
+  local codename=$1
+  apt-cache policy | awk -v cn="$codename" '
+    /^ *[0-9]+ [a-z+]+:\/\/.* Packages$/ { uri = $2; split($3, sc, "/"); suite = sc[1]; comp = sc[2]; next }
+    /^ *release / && uri != "" {
+      if ($0 ~ /o=Debian,/ && (suite == cn || suite == cn "-updates" || suite == cn "-security"))
+        print "deb " uri " " suite " " comp
+      uri = ""
+    }' | sort -u
+}
+
+image_base() {
+  local variant=$1 cache=$2
+  shift 2
+  local packages=("$@") codename arch sources key dir
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [ -n "$codename" ] || { echo "image: /etc/os-release names no VERSION_CODENAME: not a Debian host" >&2; exit 2; }
+  arch=$(dpkg --print-architecture)
+  sources=$(host_debian_sources "$codename")
+  if [ -z "$sources" ]; then
+    echo "image: apt knows no Debian archive for $codename (run apt-get update, or add one to /etc/apt/sources.list)" >&2
+    exit 2
+  fi
+  key=$( {
+    echo "$codename $arch $variant"
+    printf '%s\n' "${packages[@]}" | sort -u
+    echo "$sources"
+    printf '%s\n' "${IMAGE_DPKG_OPTS[@]}"
+    sha256sum "${BASH_SOURCE[0]}"
+  } | sha256sum | cut -c1-16)
+  dir="$cache/image/base-$variant-$key"
+  mkdir -p "$cache/image"
+  exec 9>"$cache/image/.lock"
+  flock 9  # two builds share one mmdebstrap run
+  if [ -f "$dir/index.json" ]; then
+    say "base $variant-$key cached ($dir)"
+    touch "$dir"
+    echo "$dir"
+    return
+  fi
+  local work
+  work=$(mktemp -d "$cache/image/.base-XXXXXX")
+  say "mmdebstrap $codename ($variant, ${#packages[@]} packages) from the host's Debian archive"
+  local quiet=()
+  [ -t 2 ] || quiet=(--quiet)
+  printf '%s\n' "$sources" >"$work/sources.list"
+  # /dev/* is left out: a container runtime provides /dev.
+  if ! mmdebstrap "${quiet[@]}" --variant=apt --include="$(IFS=,; echo "${packages[*]}")" \
+      "${IMAGE_DPKG_OPTS[@]}" --format=tar "$codename" - "$work/sources.list" |
+      mmtarfilter --path-exclude='/dev/*' >"$work/rootfs.tar"; then
+    rm -rf "$work"
+    echo "image: mmdebstrap $codename failed (see above)" >&2
+    exit 1
+  fi
+  say "base layer: $(du -h "$work/rootfs.tar" | cut -f1) rootfs"
+  umoci init --layout "$work/oci"
+  umoci new --image "$work/oci:base"
+  umoci raw add-layer --image "$work/oci:base" \
+    --history.created_by "mmdebstrap --variant=apt $codename (${#packages[@]} packages; kreg image/base.sh)" \
+    "$work/rootfs.tar"
+  rm -f "$work/rootfs.tar"
+  umoci gc --layout "$work/oci"
+  mv "$work/oci" "$dir"
+  rm -rf "$work"
+  # Bases of this variant unused for a week go.
+  find "$cache/image" -maxdepth 1 -name "base-$variant-*" -mtime +7 -exec rm -rf {} +
+  echo "$dir"
+}
