@@ -65,7 +65,10 @@ image="kreg:$tag"
 # for debian: kernels, CA certificates for an https mirror) plus the package of
 # every shared library kreg and kreg-statbench load (the agent and the raw loops
 # are static); kreg copies kreg-statbench's libraries into each guest.
-packages=(qemu-system-x86 e2fsprogs busybox-static python3 python3-matplotlib python3-numpy apt ca-certificates)
+# python3-munkres: bookworm's python3-fonttools (matplotlib's) needs python3-scipy
+# or it, and scipy pulls g++ in through python3-pythran.
+packages=(qemu-system-x86 e2fsprogs busybox-static python3 python3-matplotlib python3-numpy python3-munkres apt
+  ca-certificates)
 if [ "$variant" = source ]; then
   # What building a kernel from source takes (make, gcc, the kernel's host tools).
   packages+=(build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod xz-utils zstd rsync patch git)
