@@ -14,14 +14,17 @@ IMAGE_DPKG_OPTS=(
   --dpkgopt='path-exclude=/usr/share/info/*'
   --dpkgopt='path-exclude=/usr/share/doc/*'
   --dpkgopt='path-include=/usr/share/doc/*/copyright'
-  # Python packages' own test suites (sympy's alone is 40 MB): never imported.
-  --dpkgopt='path-exclude=/usr/lib/python3/dist-packages/*/tests/*'
   # kreg runs qemu-system-x86_64 only; the i386 and microvm builds are 50 MB more.
   --dpkgopt='path-exclude=/usr/bin/qemu-system-i386'
   --dpkgopt='path-exclude=/usr/libexec/qemu-system-i386'
   --dpkgopt='path-exclude=/usr/bin/qemu-system-x86_64-microvm'
   --aptopt='Acquire::Languages "none"'
 )
+
+# Python packages' own test suites (sympy's alone is 40 MB), never imported,
+# go after installation: excluded with dpkg's path-exclude they make
+# py3compile fail in the packages' postinst.
+PRUNE_PYTHON_TESTS='find "$1/usr/lib/python3/dist-packages" -mindepth 2 -type d -name tests -prune -exec rm -rf {} +'
 
 say() { [ -t 2 ] && echo "image: $*" >&2 || true; }
 
@@ -72,20 +75,24 @@ image_base() {
   local work
   work=$(mktemp -d "$cache/image/.base-XXXXXX")
   say "mmdebstrap $codename ($variant, ${#packages[@]} packages) from the host's Debian archive"
-  local quiet=()
-  [ -t 2 ] || quiet=(--quiet)
+  # On a terminal mmdebstrap shows its progress; otherwise its log is kept
+  # and its tail shown only if it fails.
+  local log=/dev/stderr
+  [ -t 2 ] || log="$work/mmdebstrap.log"
   printf '%s\n' "$sources" >"$work/sources.list"
   # The .debs of the last base are kept in $cache/image/debs (sync-in/out):
   # a change of recipe downloads only what changed. /dev/* is left out of the
   # layer: a container runtime provides /dev.
   mkdir -p "$cache/image/debs" "$work/debs"
-  if ! mmdebstrap "${quiet[@]}" --variant=apt --include="$(IFS=,; echo "${packages[*]}")" \
+  if ! mmdebstrap --variant=apt --include="$(IFS=,; echo "${packages[*]}")" \
       "${IMAGE_DPKG_OPTS[@]}" --skip=essential/unlink \
       --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
       --setup-hook="sync-in $cache/image/debs /var/cache/apt/archives/" \
       --customize-hook="sync-out /var/cache/apt/archives $work/debs" \
-      --format=tar "$codename" - "$work/sources.list" |
+      --customize-hook="$PRUNE_PYTHON_TESTS" \
+      --format=tar "$codename" - "$work/sources.list" 2>"$log" |
       mmtarfilter --path-exclude='/dev/*' >"$work/rootfs.tar"; then
+    [ -t 2 ] || tail -n 40 "$log" >&2
     rm -rf "$work"
     echo "image: mmdebstrap $codename failed (see above)" >&2
     exit 1
