@@ -98,7 +98,8 @@ class ImageTest(unittest.TestCase):
         with tarfile.open(self.docker_tar) as archive:
             manifest = json.load(archive.extractfile("manifest.json"))
             self.assertEqual(len(manifest), 1)
-            self.assertEqual(manifest[0]["RepoTags"], [self.image])
+            # skopeo writes the name fully qualified, as a kubelet or podman resolves kreg:TAG.
+            self.assertEqual(manifest[0]["RepoTags"], ["docker.io/library/" + self.image])
             config = json.load(archive.extractfile(manifest[0]["Config"]))
             # podman load checks each layer against the config's diff_ids: so does this.
             digests = []
