@@ -80,14 +80,14 @@ image_base() {
   local log=/dev/stderr
   [ -t 2 ] || log="$work/mmdebstrap.log"
   printf '%s\n' "$sources" >"$work/sources.list"
-  # The .debs of the last base are kept in $cache/image/debs (sync-in/out):
+  # The .debs of the last base are kept in $cache/image/debs-$variant (sync-in/out):
   # a change of recipe downloads only what changed. /dev/* is left out of the
   # layer: a container runtime provides /dev.
-  mkdir -p "$cache/image/debs" "$work/debs"
+  mkdir -p "$cache/image/debs-$variant" "$work/debs"
   if ! mmdebstrap --variant=apt --include="$(IFS=,; echo "${packages[*]}")" \
       "${IMAGE_DPKG_OPTS[@]}" --skip=essential/unlink \
       --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
-      --setup-hook="sync-in $cache/image/debs /var/cache/apt/archives/" \
+      --setup-hook="sync-in $cache/image/debs-$variant /var/cache/apt/archives/" \
       --customize-hook="sync-out /var/cache/apt/archives $work/debs" \
       --customize-hook="$PRUNE_PYTHON_TESTS" \
       --format=tar "$codename" - "$work/sources.list" 2>"$log" |
@@ -104,7 +104,7 @@ image_base() {
     --history.created_by "mmdebstrap --variant=apt $codename (${#packages[@]} packages; kreg image/base.sh)" \
     "$work/rootfs.tar"
   rm -f "$work/rootfs.tar"
-  rm -rf "$cache/image/debs" && mv "$work/debs" "$cache/image/debs"
+  rm -rf "$cache/image/debs-$variant" && mv "$work/debs" "$cache/image/debs-$variant"
   umoci gc --layout "$work/oci"
   mv "$work/oci" "$dir"
   rm -rf "$work"

@@ -55,9 +55,8 @@ ClusterCli::ClusterCli(CLI::App& app, CLI::App* run_cmd, RunOptions& run) {
   k8s_cmd_->add_option("plan", k8s_.plan, "plan file (kreg plan)")->required();
   k8s_cmd_->add_option("--volume-claim", k8s_.volume_claim, "PersistentVolumeClaim for the results")->required();
   k8s_cmd_
-      ->add_option(
-          "--image", k8s_.image,
-          "container image holding kreg and QEMU (default: the one image/build.sh builds from this kreg)")
+      ->add_option("--image", k8s_.image,
+                   "container image holding kreg and QEMU (default: the one image/build.sh builds from this kreg)")
       ->capture_default_str();
   k8s_cmd_->add_option("--kreg", k8s_.kreg, "kreg in the image")->capture_default_str();
   k8s_cmd_->add_option("--namespace", k8s_.name_space, "namespace (default: kubectl's)");
