@@ -60,7 +60,7 @@ image_base() {
     printf '%s\n' "${packages[@]}" | sort -u
     echo "$sources"
     printf '%s\n' "${IMAGE_DPKG_OPTS[@]}"
-    sha256sum "${BASH_SOURCE[0]}"
+    sha256sum <"${BASH_SOURCE[0]}"  # the recipe's text, not its path: every checkout shares the base
   } | sha256sum | cut -c1-16)
   dir="$cache/image/base-$variant-$key"
   mkdir -p "$cache/image"

@@ -42,12 +42,12 @@ out=${out:-$build_dir/image}
 for tool in mmdebstrap mmtarfilter umoci skopeo; do
   command -v "$tool" >/dev/null || { echo "image/build.sh: $tool is missing (./setup.sh installs it)" >&2; exit 2; }
 done
-RAW_LOOPS=(memcg_raw netns_raw pause_loop_raw dentry_negative_raw)  # vm/boot/initramfs.hpp's kRawLoops
-bins=("$build_dir/kreg" "$build_dir/kreg-agent" "$build_dir/kreg-statbench")
-for raw in "${RAW_LOOPS[@]}"; do bins+=("$build_dir/raw/$raw"); done
-for bin in "${bins[@]}"; do
-  [ -x "$bin" ] || { echo "image/build.sh: $bin is missing (build it: cmake --build $build_dir)" >&2; exit 2; }
+# What kreg finds beside itself (vm/boot/guest_image.cpp): the agent, statbench and raw/.
+mapfile -t raw_loops < <(find "$build_dir/raw" -maxdepth 1 -type f -executable -printf '%f\n' 2>/dev/null | sort)
+for bin in kreg kreg-agent kreg-statbench; do
+  [ -x "$build_dir/$bin" ] || { echo "image/build.sh: $build_dir/$bin is missing (build it: cmake --build $build_dir)" >&2; exit 2; }
 done
+[ ${#raw_loops[@]} -gt 0 ] || { echo "image/build.sh: $build_dir/raw/ holds no raw loops (build it: cmake --build $build_dir)" >&2; exit 2; }
 
 # kreg 0.1.0 (commit 28faa5cd7aec) -> kreg:0.1.0-28faa5cd7aec, as default_image() names it.
 version_line=$("$build_dir/kreg" --version)
@@ -96,7 +96,7 @@ install -d -m 0755 "$layer/opt/kreg/bin/raw" "$layer/opt/kreg/share/kreg/bench" 
 for bin in kreg kreg-agent kreg-statbench; do
   strip --strip-debug -o "$layer/opt/kreg/bin/$bin" "$build_dir/$bin"
 done
-for raw in "${RAW_LOOPS[@]}"; do strip --strip-debug -o "$layer/opt/kreg/bin/raw/$raw" "$build_dir/raw/$raw"; done
+for raw in "${raw_loops[@]}"; do strip --strip-debug -o "$layer/opt/kreg/bin/raw/$raw" "$build_dir/raw/$raw"; done
 ln -s /opt/kreg/bin/kreg "$layer/usr/local/bin/kreg"
 # kreg's data: suites, plots (kreg report), the shell proof of concept.
 (cd "$SRC" && find suites plots -type f \( -name '*.toml' -o -name '*.py' \) -not -path '*/__pycache__/*' -print0 |

@@ -57,6 +57,7 @@ class ImageTest(unittest.TestCase):
         if os.geteuid() != 0:
             raise RuntimeError("the image test mounts and chroots: run it as root (CI does)")
         cls.tmp = pathlib.Path(tempfile.mkdtemp(prefix="kreg-image-test-", dir=os.environ.get("TMPDIR", "/var/tmp")))
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)  # also when setUpClass fails
         cls.cache = kernel_cache()
         start = time.monotonic()
         built = subprocess.run([str(SRC / "image/build.sh"), "--build-dir", str(BUILD), "--out", str(cls.tmp / "out")],
@@ -81,10 +82,6 @@ class ImageTest(unittest.TestCase):
         cls.runtime = json.loads((cls.tmp / "bundle" / "config.json").read_text())
         (cls.rootfs / "etc/resolv.conf").unlink(missing_ok=True)
         (cls.rootfs / "etc/resolv.conf").touch()
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def in_image(self, *argv, timeout=300):
         """Runs argv in the image's rootfs with the image's environment and working directory."""
