@@ -66,6 +66,9 @@ image_base() {
   mkdir -p "$cache/image"
   exec 9>"$cache/image/.lock"
   flock 9  # two builds share one mmdebstrap run
+  # Under the lock no other build is running: a .base-* work directory here was
+  # left by a build that was killed (a ctest timeout), with up to a rootfs tar in it.
+  rm -rf "$cache/image"/.base-*
   if [ -f "$dir/index.json" ]; then
     say "base $variant-$key cached ($dir)"
     touch "$dir"
