@@ -15,6 +15,7 @@ PACKAGES=(
   rpm  # rpmbuild: the .rpm kernel tests build real packages
   python3-jsonschema python3-yaml  # the k8s manifest test checks Jobs against the published batch/v1 schema
   libyaml-cpp-dev  # the tests read kreg submit k8s's manifest back
+  mmdebstrap umoci skopeo  # image/build.sh: the container image from Debian packages, no registry
   slurm-wlm munge  # kreg submit slurm's test starts a single-host Slurm cluster of its own
   python3 python3-matplotlib python3-numpy
   python3-yaml  # the CI examples test parses examples/ci/*.yml

@@ -54,7 +54,10 @@ ClusterCli::ClusterCli(CLI::App& app, CLI::App* run_cmd, RunOptions& run) {
   k8s_cmd_ = submit->add_subcommand("k8s", "write an Indexed Job manifest (pod I = shard I) and a merge Job");
   k8s_cmd_->add_option("plan", k8s_.plan, "plan file (kreg plan)")->required();
   k8s_cmd_->add_option("--volume-claim", k8s_.volume_claim, "PersistentVolumeClaim for the results")->required();
-  k8s_cmd_->add_option("--image", k8s_.image, "container image holding kreg and QEMU")->capture_default_str();
+  k8s_cmd_
+      ->add_option("--image", k8s_.image,
+                   "container image holding kreg and QEMU (default: the one image/build.sh builds from this kreg)")
+      ->capture_default_str();
   k8s_cmd_->add_option("--kreg", k8s_.kreg, "kreg in the image")->capture_default_str();
   k8s_cmd_->add_option("--namespace", k8s_.name_space, "namespace (default: kubectl's)");
   k8s_cmd_->add_option("--out", k8s_.out, "manifest file (default: stdout)");

@@ -12,6 +12,7 @@
 #include "harness/cli/run_command.hpp"
 #include "harness/cli/scenario_command.hpp"
 #include "harness/compare/compare_command.hpp"
+#include "vm/common/build_info.hpp"
 #include "vm/common/error.hpp"
 
 namespace {
@@ -47,7 +48,7 @@ void add_vm_options(CLI::App* cmd, kreg::RunOptions& run) {
 int main(int argc, char** argv) {
   CLI::App app{"kreg: kernel regression reproduction and benchmark harness"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "kreg 0.1.0");
+  app.set_version_flag("--version", "kreg " + kreg::kreg_version() + " (commit " + kreg::kreg_commit() + ")");
 
   kreg::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "boot the kernel under test in QEMU and run a suite's jobs");

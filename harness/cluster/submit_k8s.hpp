@@ -15,16 +15,18 @@
 #include <vector>
 
 #include "harness/matrix/plan_file.hpp"
+#include "vm/common/build_info.hpp"
 
 namespace kreg {
 
 struct K8sOptions {
   std::string plan;
-  std::string volume_claim;           // PVC for the results (ReadWriteMany when pods land on several nodes)
-  std::string image = "kreg:latest";  // holds the kreg build tree and QEMU
-  std::string kreg = "kreg";          // kreg in the image
-  std::string name_space;             // "" = kubectl's current namespace
-  std::string out;                    // "" = stdout
+  std::string volume_claim;  // PVC for the results (ReadWriteMany when pods land on several nodes)
+  // kreg:<version>-<commit>: the image image/build.sh makes of this build (kreg, QEMU, suites).
+  std::string image = default_image();
+  std::string kreg = "kreg";  // kreg in the image
+  std::string name_space;     // "" = kubectl's current namespace
+  std::string out;            // "" = stdout
 };
 
 // The manifests, in order: ConfigMap, the shards' Job, the merge Job.
