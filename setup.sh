@@ -16,6 +16,7 @@ PACKAGES=(
   python3-jsonschema python3-yaml  # the k8s manifest test checks Jobs against the published batch/v1 schema
   libyaml-cpp-dev  # the tests read kreg submit k8s's manifest back
   slurm-wlm munge  # kreg submit slurm's test starts a single-host Slurm cluster of its own
+  flex bison bc libelf-dev patch rsync  # kernels built from source (src:, debian-source:): kbuild, patches, tree mirrors
   python3 python3-matplotlib python3-numpy
   chromium  # the plots test renders kreg report's HTML page headless
 )
