@@ -3,7 +3,7 @@
 //
 //  - SourceBadInput: a patch that does not apply names its hunk, and a base
 //    config whose required options olddefconfig drops names them: one line,
-//    before any build.
+//    before any build (the second needs the cached Debian 6.1 binary's config).
 //  - SourceControl: the known-bad control. The `control` suite (memcg churn,
 //    v1 and v2) on Debian's 6.1 binary, 6.1 built from Debian's source, and
 //    that source with 4.19's numa_stat walk restored, at a sweep small
@@ -50,11 +50,23 @@ TEST(SourceBadInput, PatchThatDoesNotApplyNamesTheHunk) {
 
 TEST(SourceBadInput, BaseConfigThatLosesWhatKregNeeds) {
   TempDir tmp;
-  // A vendor base without PCI: olddefconfig must drop virtio-pci, which kreg's fragment requires.
-  std::ofstream(tmp.path + "/no-pci.config") << "# CONFIG_PCI is not set\n";
-  CapturedRun r = run_kreg({"kernels", "fetch", "debian-source:bookworm:6.1", "--config", tmp.path + "/no-pci.config"});
-  expect_one_line_error(r, "olddefconfig dropped what kreg needs from base config " + tmp.path + "/no-pci.config");
-  EXPECT_NE(r.err.find("CONFIG_VIRTIO_PCI=y (now not set), Kconfig: depends on PCI"), std::string::npos) << r.err;
+  // A vendor's own config: Debian's 6.1 cloud config (the binary kernel in the
+  // cache), here for a board without PCI. olddefconfig must then drop
+  // virtio-pci, which kreg's fragment requires built in.
+  CapturedRun show = run_kreg({"kernels", "fetch", "debian:bookworm:6.1", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  const std::string debian_config = nlohmann::json::parse(show.out).at(0)["kernel"]["config_path"];
+  std::string config = read_text(debian_config);
+  ASSERT_NE(config.find("\nCONFIG_PCI=y\n"), std::string::npos);
+  config.replace(config.find("\nCONFIG_PCI=y\n"), 14, "\n# CONFIG_PCI is not set\n");
+  std::ofstream(tmp.path + "/vendor-no-pci.config") << config;
+  CapturedRun r =
+      run_kreg({"kernels", "fetch", "debian-source:bookworm:6.1", "--config", tmp.path + "/vendor-no-pci.config"});
+  expect_one_line_error(r, "olddefconfig dropped what kreg needs from base config " + tmp.path +
+                               "/vendor-no-pci.config + kreg's fragment: CONFIG_VIRTIO_PCI=y (now not set), "
+                               "Kconfig: depends on PCI");
+  // Without virtio-pci nothing selects VIRTIO built in: virtio-blk falls back to a module.
+  EXPECT_NE(r.err.find("CONFIG_VIRTIO_BLK=y (now m)"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("building"), std::string::npos) << "nothing may be built: " << r.err;
 }
 

@@ -24,7 +24,10 @@ template <class Fn>
 void each_kconfig(const std::string& tree, Fn&& fn) {
   for (auto it = fs::recursive_directory_iterator(tree); it != fs::recursive_directory_iterator(); ++it) {
     const std::string name = it->path().filename().string();
-    if (it->is_directory() && (name == ".git" || name == ".kreg" || name == "Documentation")) {
+    // Other architectures' Kconfig files say nothing about an x86_64 build.
+    const std::string rel = it->path().lexically_relative(tree).generic_string();
+    const bool other_arch = rel.rfind("arch/", 0) == 0 && rel.find('/', 5) == std::string::npos && rel != "arch/x86";
+    if (it->is_directory() && (name == ".git" || name == ".kreg" || name == "Documentation" || other_arch)) {
       it.disable_recursion_pending();
       continue;
     }
@@ -92,6 +95,7 @@ std::string kconfig_depends(const std::string& tree, const std::string& symbol) 
   static const std::regex next(
       R"(^\s*(?:menu)?config\s|^\s*(?:endmenu|endif|if|menu|choice|endchoice|source|help|---help---)(?:\s|$))");
   std::string out;
+  std::set<std::string> seen;
   each_kconfig(tree, [&](const fs::path& p) {
     std::istringstream in(read_text(p));
     bool inside = false;
@@ -104,7 +108,8 @@ std::string kconfig_depends(const std::string& tree, const std::string& symbol) 
       std::smatch m;
       if (std::regex_search(line, next)) {
         inside = false;
-      } else if (std::regex_match(line, m, depends)) {
+      } else if (std::regex_match(line, m, depends) && !seen.count(m[1].str())) {
+        seen.insert(m[1].str());
         out += (out.empty() ? "" : " && ") + m[1].str();
       }
     }

@@ -27,7 +27,8 @@ std::map<std::string, std::string> config_values(const std::string& text);
 // lines appended, as merge_config.sh writes it before olddefconfig.
 std::string merge_config(const std::string& base, const std::vector<ConfigLine>& fragment);
 
-// Every symbol a tree's Kconfig files define ("config X" / "menuconfig X").
+// Every symbol a tree's Kconfig files define ("config X" / "menuconfig X"),
+// leaving out other architectures' (arch/<not x86>/): kreg builds x86_64.
 std::set<std::string> kconfig_symbols(const std::string& tree);
 
 // "depends on ..." of a symbol's Kconfig entries, joined with " && "

@@ -1,5 +1,6 @@
 // Patches for kernels built from source: a unified diff (git format-patch,
-// diff -u) applied with `patch -p1`. What it touches is read from its
+// diff -u) applied with `patch -p1 --fuzz=0`: a hunk may move (offset) but
+// its context must match exactly, so what is built is what the patch says. What it touches is read from its
 // headers, so kreg can check a series against the pristine tree and undo it.
 #pragma once
 

@@ -154,8 +154,8 @@ struct KernelSourceBuild::Impl {
     else
       fs::copy_file(r.base_config, r.object_dir + "/.config", fs::copy_options::overwrite_existing);
     const std::vector<ConfigLine> want = required();
-    std::ofstream(r.object_dir + "/.config", std::ios::trunc)
-        << merge_config(read_text(r.object_dir + "/.config"), want);
+    const std::string merged = merge_config(read_text(r.object_dir + "/.config"), want);
+    std::ofstream(r.object_dir + "/.config", std::ios::trunc) << merged;
     run_config_make("olddefconfig", log);
     final_config = read_text(r.object_dir + "/.config");
     ConfigCheck check = check_config(final_config, want, kconfig_symbols(r.tree));
