@@ -229,7 +229,8 @@ int list(const std::string& cache_dir, bool json) {
       {"RELEASE", "PACKAGE", "VERSION", "SOURCE", "SHA256", "MEMCG_V1", "KPROBES"}};
   for (const auto& c : kernels)
     rows.push_back({c.image.release, c.image.package.empty() && c.image.build.is_object() ? "(built)" : c.image.package,
-                    c.image.package_version.empty() ? c.image.build.value("version", "") : c.image.package_version,
+                    c.image.package_version.empty() && c.image.build.is_object() ? c.image.build.value("version", "")
+                                                                                 : c.image.package_version,
                     source_column(c.image), c.key.substr(0, 12), yes_no(c, "memcg_v1"), yes_no(c, "kprobe_events")});
   std::printf("%s", format_columns(rows).c_str());
   return 0;

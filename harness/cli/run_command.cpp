@@ -247,7 +247,9 @@ ResolvedKernels resolve_suite_kernels(const Suite& suite, const std::string& cac
     progress.note(fmt::format("kreg: kernel {}/{} {}: {} {} (image {}{})", i + 1, n, spec.describe(),
                               k.package.empty() ? kernel_label(k) : k.package, k.package_version, k.vmlinuz,
                               k.modules_dir.empty() ? "" : ", modules " + k.modules_dir));
-    for (const auto& fix : k.build.value("fixes", nlohmann::json::array()))
+    const nlohmann::json fixes =
+        k.build.is_object() ? k.build.value("fixes", nlohmann::json::array()) : nlohmann::json::array();
+    for (const auto& fix : fixes)
       progress.note(fmt::format("kreg: kernel {}/{}: toolchain fix {}: {} ({})", i + 1, n, fix.value("id", ""),
                                 fix.value("what", ""), fix.value("why", "")));
     for (size_t j = 0; j < out.images.size(); ++j) {
