@@ -15,6 +15,7 @@
 #include "vm/common/error.hpp"
 #include "vm/kernels/kernel_features.hpp"
 #include "vm/kernels/kernel_fetch.hpp"
+#include "vm/kernels/source_kernel.hpp"
 
 namespace kreg {
 
@@ -93,6 +94,7 @@ bool is_hex_prefix(const std::string& s) {
 bool matches(const CachedKernel& c, const std::string& spec) {
   const KernelImage& k = c.image;
   if (spec == k.release || spec == k.package || spec == k.source || k.source.rfind(spec + " ", 0) == 0) return true;
+  if (k.build.is_object() && spec == default_source_label(k)) return true;
   std::string lower = spec;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
   return is_hex_prefix(lower) && (c.key.rfind(lower, 0) == 0 || k.image_sha256.rfind(lower, 0) == 0);
@@ -104,11 +106,21 @@ CachedKernel resolve(const std::string& spec, const std::string& cache_dir) {
   std::vector<CachedKernel> found;
   for (auto& c : cached_kernels(cache_dir))
     if (matches(c, spec)) found.push_back(std::move(c));
+  // A source spec names its unpatched build; patched ones go by label or key.
+  if (found.size() > 1 && KernelSpec(spec).is_source()) {
+    std::vector<CachedKernel> plain;
+    for (auto& c : found)
+      if (c.image.build.is_object() && c.image.build.value("patches", nlohmann::json::array()).empty())
+        plain.push_back(c);
+    if (plain.size() == 1) return plain[0];
+  }
   if (found.size() == 1) return found[0];
   if (found.size() > 1) {
     std::string which;
     for (const auto& c : found)
-      which += (which.empty() ? "" : ", ") + c.image.release + " (" + c.key.substr(0, 12) + ")";
+      which += (which.empty() ? "" : ", ") +
+               (c.image.build.is_object() ? default_source_label(c.image) : c.image.release) + " (" +
+               c.key.substr(0, 12) + ")";
     throw KregError("'" + spec + "' matches " + std::to_string(found.size()) + " cached kernels: " + which +
                     "; give the release or a sha256 prefix");
   }

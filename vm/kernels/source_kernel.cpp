@@ -113,14 +113,16 @@ KernelImage kernel_from_source_build(const SourceBuild& b, const std::string& la
     std::ofstream(json_path + ".tmp") << to_json(k).dump(2) << "\n";
     fs::rename(json_path + ".tmp", json_path);
   }
-  // The name in results: the suite's, else the release with the patches' names.
-  k.label = label;
-  if (k.label.empty()) {
-    k.label = k.release;
-    for (const auto& p : k.build.value("patches", nlohmann::json::array()))
-      k.label += "+" + fs::path(p.value("path", "")).stem().string();
-  }
+  k.label = label.empty() ? default_source_label(k) : label;
   return k;
+}
+
+std::string default_source_label(const KernelImage& k) {
+  std::string label = k.release;
+  if (k.build.is_object())
+    for (const auto& p : k.build.value("patches", nlohmann::json::array()))
+      label += "+" + fs::path(p.value("path", "")).stem().string();
+  return label;
 }
 
 }  // namespace kreg

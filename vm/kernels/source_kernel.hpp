@@ -47,6 +47,10 @@ KernelImage obtain_source_kernel(const KernelSpec& spec, const std::string& cach
 //   KernelImage k = kernel_from_source_build(build_kernel_source(request), label);
 KernelImage kernel_from_source_build(const SourceBuild& build, const std::string& label);
 
+// A source kernel's name in results when its suite gives none: the release
+// and the patches' names, "6.1.192+memcg-numa-stat-tree-walk-6.1".
+std::string default_source_label(const KernelImage& k);
+
 // Debian's linux-source-<ver> package of <suite> (newest whose version starts
 // with <version>), through the private apt configuration, its tarball's
 // tree unpacked into tarball_workspace(<its sha256>)/src.

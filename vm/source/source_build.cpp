@@ -131,6 +131,34 @@ struct KernelSourceBuild::Impl {
     return {{"path", r.base_config}, {"sha256", sha256_file(r.base_config)}};
   }
 
+  // Contents, not paths: the same patch or config elsewhere is the same input.
+  nlohmann::json patch_shas() const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : patches) out.push_back(p.sha256);
+    return out;
+  }
+
+  // What a request is made of, before anything is configured: a second
+  // request with the same inputs finds its kernel through this key alone.
+  std::string inputs_key() const {
+    return json_key({{"recipe", kRecipe},
+                     {"source", r.source_id},
+                     {"patches", patch_shas()},
+                     {"base", r.base_config.empty() ? "x86_64_defconfig" : sha256_file(r.base_config)},
+                     {"fragment", sha256_text(kreg_config_fragment())},
+                     {"toolchain", toolchain.id()},
+                     {"fixes", fix_ids()}});
+  }
+
+  // The cache key: source, patches, the final .config, the toolchain.
+  std::string cache_key(const std::string& config_sha256) const {
+    return json_key({{"recipe", kRecipe},
+                     {"source", r.source_id},
+                     {"patches", patch_shas()},
+                     {"config_sha256", config_sha256},
+                     {"toolchain", toolchain.id()}});
+  }
+
   nlohmann::json patches_json() const {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& p : patches) out.push_back({{"path", p.path}, {"sha256", p.sha256}});
@@ -202,14 +230,7 @@ void KernelSourceBuild::prepare() {
   s.fixes = fixes_for_tree(r.tree, s.version, s.toolchain);
   for (const auto& f : s.learned_fixes())
     if (!s.fix_ids().count(f.id)) s.fixes.push_back(f);
-  nlohmann::json fix_ids = s.fix_ids();
-  s.input_key = json_key({{"recipe", kRecipe},
-                          {"source", r.source_id},
-                          {"patches", s.patches_json()},
-                          {"base", s.base_json()},
-                          {"fragment", sha256_text(kreg_config_fragment())},
-                          {"toolchain", s.toolchain.id()},
-                          {"fixes", fix_ids}});
+  s.input_key = s.inputs_key();
   s.prepared = true;
   if ((s.cached_key = lookup_input(r.state_dir, s.input_key, r.kernels_dir))) return;  // built before: no work
 
@@ -219,11 +240,7 @@ void KernelSourceBuild::prepare() {
       s.patches, [&](const std::string& rel) { return tree_edits.original(rel); }, r.what);
   tree_edits.set(s.edits());
   s.configure();
-  s.key = json_key({{"recipe", kRecipe},
-                    {"source", r.source_id},
-                    {"patches", s.patches_json()},
-                    {"config_sha256", sha256_text(s.final_config)},
-                    {"toolchain", s.toolchain.id()}});
+  s.key = s.cache_key(sha256_text(s.final_config));
   if (fs::exists(r.kernels_dir + "/" + s.key + "/build.json")) {
     remember_input(r.state_dir, s.input_key, s.key);
     s.cached_key = s.key;
@@ -280,11 +297,8 @@ SourceBuild KernelSourceBuild::build() {
   }
   s.final_config = read_text(r.object_dir + "/.config");
   const std::string config_sha = sha256_text(s.final_config);
-  s.key = json_key({{"recipe", kRecipe},
-                    {"source", r.source_id},
-                    {"patches", s.patches_json()},
-                    {"config_sha256", config_sha},
-                    {"toolchain", s.toolchain.id()}});
+  s.key = s.cache_key(config_sha);
+  s.input_key = s.inputs_key();  // with the fixes learned on the way, as the next request computes it
   nlohmann::json fixes = nlohmann::json::array();
   for (const auto& f : s.fixes) fixes.push_back({{"id", f.id}, {"what", f.what}, {"why", f.why}});
   nlohmann::json record = {{"schema", "kreg.source_build"},
