@@ -28,7 +28,7 @@ class SuiteReader : TomlReader {
   // A path in the suite file, relative to the suite file's directory.
   std::string suite_relative(const std::string& path) const {
     fs::path p(path);
-    if (p.is_relative()) p = fs::path(path_).parent_path() / p;
+    if (p.is_relative()) p = fs::path(TomlReader::path()).parent_path() / p;
     return fs::absolute(p).lexically_normal().string();
   }
 

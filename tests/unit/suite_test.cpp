@@ -185,7 +185,7 @@ params = { mode = "live" }
   EXPECT_EQ(back.name, "round-trip");
   EXPECT_EQ(back.path, "s.toml");
   EXPECT_EQ(back.description, "every field set");
-  EXPECT_EQ(back.kernels, (std::vector<std::string>{"debian:bookworm", "debian:trixie"}));
+  EXPECT_EQ(back.kernels, (std::vector<KernelSpec>{"debian:bookworm", "debian:trixie"}));
   EXPECT_EQ(back.cgroup_modes, (std::vector<std::string>{"v1", "v2"}));
   EXPECT_EQ(back.repetitions, 3);
   EXPECT_EQ(back.vm.vcpus, 3);

@@ -130,8 +130,8 @@ void check_patch_series(const std::vector<PatchFile>& series, const OriginalFile
       }
     }
   for (const auto& p : series) {
-    CapturedRun r =
-        run_captured({"patch", "-p1", "-N", "-t", "--fuzz=0", "--no-backup-if-mismatch", "-r", "-", "-d", scratch, "-i", p.path});
+    CapturedRun r = run_captured(
+        {"patch", "-p1", "-N", "-t", "--fuzz=0", "--no-backup-if-mismatch", "-r", "-", "-d", scratch, "-i", p.path});
     if (r.exit_code != 0)
       throw KregError("patch " + p.path + " does not apply to " + what + ": " +
                       describe_patch_failure(p, r.out + r.err));
@@ -139,8 +139,8 @@ void check_patch_series(const std::vector<PatchFile>& series, const OriginalFile
 }
 
 void apply_patch(const PatchFile& patch, const std::string& tree) {
-  CapturedRun r =
-      run_captured({"patch", "-p1", "-N", "-t", "--fuzz=0", "--no-backup-if-mismatch", "-r", "-", "-d", tree, "-i", patch.path});
+  CapturedRun r = run_captured(
+      {"patch", "-p1", "-N", "-t", "--fuzz=0", "--no-backup-if-mismatch", "-r", "-", "-d", tree, "-i", patch.path});
   if (r.exit_code != 0)
     throw KregError("patch " + patch.path + " failed on " + tree + ": " + describe_patch_failure(patch, r.out + r.err));
 }

@@ -14,6 +14,7 @@
 #include "vm/common/file_lock.hpp"
 #include "vm/common/sha256.hpp"
 #include "vm/source/build_install.hpp"
+#include "vm/source/compiler_cache.hpp"
 #include "vm/source/config_fragment.hpp"
 #include "vm/source/kernel_config.hpp"
 #include "vm/source/kernel_make.hpp"
@@ -61,6 +62,7 @@ struct KernelSourceBuild::Impl {
   TreeVersion version;
   std::vector<PatchFile> patches;
   Toolchain toolchain;
+  CompilerCache ccache;  // on PATH or not; never part of a key (same objects either way)
   std::vector<ConfigLine> fragment;
   std::vector<ToolchainFix> fixes;
   std::string input_key, final_config, key;
@@ -72,17 +74,11 @@ struct KernelSourceBuild::Impl {
 
   std::vector<std::string> make_prefix() const {
     int jobs = r.jobs > 0 ? r.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    std::vector<std::string> argv = {"env",
-                                     "LC_ALL=C",
-                                     "make",
-                                     "-C",
-                                     r.tree,
-                                     "O=" + r.object_dir,
-                                     "ARCH=x86_64",
-                                     "CROSS_COMPILE=",
-                                     "-j" + std::to_string(jobs),
-                                     "KBUILD_BUILD_USER=kreg",
-                                     "KBUILD_BUILD_HOST=kreg"};
+    std::vector<std::string> argv = {"env", "LC_ALL=C"};
+    for (const auto& e : ccache.env()) argv.push_back(e);
+    argv.insert(argv.end(), {"make", "-C", r.tree, "O=" + r.object_dir, "ARCH=x86_64", "CROSS_COMPILE=",
+                             "-j" + std::to_string(jobs), "KBUILD_BUILD_USER=kreg", "KBUILD_BUILD_HOST=kreg"});
+    for (const auto& v : ccache.make_vars()) argv.push_back(v);
     for (const auto& v : fix_effects(fixes).make_vars) argv.push_back(v);
     return argv;
   }
@@ -226,6 +222,7 @@ void KernelSourceBuild::prepare() {
   if (!r.base_config.empty() && !fs::is_regular_file(r.base_config))
     throw KregError("base config " + r.base_config + " for " + r.what + " does not exist");
   s.toolchain = host_toolchain();
+  s.ccache = compiler_cache_for(r.tree, r.object_dir);
   s.fragment = parse_config_lines(kreg_config_fragment());
   s.fixes = fixes_for_tree(r.tree, s.version, s.toolchain);
   for (const auto& f : s.learned_fixes())
@@ -313,6 +310,7 @@ SourceBuild KernelSourceBuild::build() {
                            {"fixes", fixes},
                            {"toolchain", {{"cc", s.toolchain.cc}, {"ld", s.toolchain.ld}}},
                            {"make", s.make_prefix()},
+                           {"ccache", s.ccache.record()},
                            {"object_dir", r.object_dir},
                            {"incremental", reused},
                            {"reused_object_tree", reused ? previous : nlohmann::json()},
@@ -333,8 +331,9 @@ SourceBuild KernelSourceBuild::build() {
   if (!reused)
     std::ofstream(r.state_dir + "/full_build.json", std::ios::trunc)
         << nlohmann::json{{"files_compiled", compiled}}.dump() << "\n";
-  note(fmt::format("{}: built {} in {:.0f} s ({} files compiled{}) -> {}", r.what, b.release, wall, compiled,
-                   reused ? ", incremental" : "", b.dir));
+  note(fmt::format("{}: built {} in {:.0f} s ({} files compiled{}, {}) -> {}", r.what, b.release, wall, compiled,
+                   reused ? ", incremental" : "",
+                   s.ccache.used() ? "ccache, base dir " + s.ccache.base_dir : "without ccache", b.dir));
   return b;
 }
 
