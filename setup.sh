@@ -17,6 +17,8 @@ PACKAGES=(
   libyaml-cpp-dev  # the tests read kreg submit k8s's manifest back
   mmdebstrap umoci skopeo  # image/build.sh: the container image from Debian packages, no registry
   slurm-wlm munge  # kreg submit slurm's test starts a single-host Slurm cluster of its own
+  flex bison bc libelf-dev patch rsync  # kernels built from source (src:, debian-source:): kbuild, patches, tree mirrors
+  ccache  # kernel builds from source share compiler results across object dirs and checkouts (bisection)
   python3 python3-matplotlib python3-numpy
   python3-yaml  # the CI examples test parses examples/ci/*.yml
   chromium  # the plots test renders kreg report's HTML page headless

@@ -9,7 +9,7 @@ import pathlib
 import re
 import sys
 
-# Bottom first. Host: common -> archive -> kernels -> boot -> harness layers.
+# Bottom first. Host: common -> archive -> source -> kernels -> boot -> harness layers.
 # Guest: scenarios -> bench -> vm/guest. vm/channel is shared by both.
 ALLOWED = {
     "vm/common": [],
@@ -19,7 +19,8 @@ ALLOWED = {
     "bench": ["scenarios"],
     "bench/raw": [],  # raw-syscall C floors: nothing of kreg by design
     "vm/archive": ["vm/common"],
-    "vm/kernels": ["vm/archive", "vm/common"],
+    "vm/source": ["vm/archive", "vm/common"],
+    "vm/kernels": ["vm/source", "vm/archive", "vm/common"],
     "vm/boot": ["vm/kernels", "vm/archive", "vm/channel", "vm/common"],
     "vm/guest": ["bench", "scenarios", "vm/channel"],
     "harness/term": [],

@@ -10,10 +10,12 @@
 #include <optional>
 #include <tuple>
 
+#include "harness/cli/kernel_build_bench.hpp"
 #include "harness/term/text_table.hpp"
 #include "vm/common/error.hpp"
 #include "vm/kernels/kernel_features.hpp"
 #include "vm/kernels/kernel_fetch.hpp"
+#include "vm/kernels/source_kernel.hpp"
 
 namespace kreg {
 
@@ -92,6 +94,7 @@ bool is_hex_prefix(const std::string& s) {
 bool matches(const CachedKernel& c, const std::string& spec) {
   const KernelImage& k = c.image;
   if (spec == k.release || spec == k.package || spec == k.source || k.source.rfind(spec + " ", 0) == 0) return true;
+  if (k.build.is_object() && spec == default_source_label(k)) return true;
   std::string lower = spec;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
   return is_hex_prefix(lower) && (c.key.rfind(lower, 0) == 0 || k.image_sha256.rfind(lower, 0) == 0);
@@ -103,15 +106,25 @@ CachedKernel resolve(const std::string& spec, const std::string& cache_dir) {
   std::vector<CachedKernel> found;
   for (auto& c : cached_kernels(cache_dir))
     if (matches(c, spec)) found.push_back(std::move(c));
+  // A source spec names its unpatched build; patched ones go by label or key.
+  if (found.size() > 1 && KernelSpec(spec).is_source()) {
+    std::vector<CachedKernel> plain;
+    for (auto& c : found)
+      if (c.image.build.is_object() && c.image.build.value("patches", nlohmann::json::array()).empty())
+        plain.push_back(c);
+    if (plain.size() == 1) return plain[0];
+  }
   if (found.size() == 1) return found[0];
   if (found.size() > 1) {
     std::string which;
     for (const auto& c : found)
-      which += (which.empty() ? "" : ", ") + c.image.release + " (" + c.key.substr(0, 12) + ")";
+      which += (which.empty() ? "" : ", ") +
+               (c.image.build.is_object() ? default_source_label(c.image) : c.image.release) + " (" +
+               c.key.substr(0, 12) + ")";
     throw KregError("'" + spec + "' matches " + std::to_string(found.size()) + " cached kernels: " + which +
                     "; give the release or a sha256 prefix");
   }
-  if (spec.rfind("debian:", 0) == 0)
+  if (spec.rfind("debian:", 0) == 0 || KernelSpec(spec).is_source())
     throw KregError("kernel '" + spec + "' is not in the cache " + cache_dir +
                     "/kernels (fetch it: kreg kernels fetch " + spec + ")");
   if (!spec.empty() && fs::is_regular_file(spec)) {
@@ -182,6 +195,36 @@ void print_features(const CachedKernel& c) {
   }
 }
 
+// The source a kernel came from; a build's patches after it.
+std::string source_column(const KernelImage& k) {
+  std::string out = k.source;
+  if (k.build.is_object())
+    for (const auto& p : k.build.value("patches", nlohmann::json::array()))
+      out += " + " + fs::path(p.value("path", "")).filename().string();
+  return out;
+}
+
+// A source build's inputs and what kreg did to build it.
+void print_build(const nlohmann::json& b) {
+  std::printf("  built    %s from %s (%s)\n", b.value("version", "").c_str(), b.value("source", "").c_str(),
+              b.value("source_id", "").c_str());
+  for (const auto& p : b.value("patches", nlohmann::json::array()))
+    std::printf("  patch    %s (sha256 %s)\n", p.value("path", "").c_str(),
+                p.value("sha256", "").substr(0, 12).c_str());
+  const auto base = b.value("base_config", nlohmann::json::object());
+  std::printf("  config   %s + kreg's fragment -> sha256 %s\n",
+              base.contains("path") ? base.value("path", "").c_str() : base.value("name", "").c_str(),
+              b.value("config_sha256", "").substr(0, 12).c_str());
+  for (const auto& w : b.value("config_warnings", nlohmann::json::array()))
+    std::printf("  warning  %s\n", w.get<std::string>().c_str());
+  for (const auto& f : b.value("fixes", nlohmann::json::array()))
+    std::printf("  fix      %s: %s (%s)\n", f.value("id", "").c_str(), f.value("what", "").c_str(),
+                f.value("why", "").c_str());
+  std::printf("  build    %.0f s, %d files compiled%s, %s\n", b.value("build_wall_s", 0.0),
+              b.value("files_compiled", 0), b.value("incremental", false) ? " (incremental)" : "",
+              b.value("toolchain", nlohmann::json::object()).value("cc", "").c_str());
+}
+
 int list(const std::string& cache_dir, bool json) {
   std::vector<CachedKernel> kernels = cached_kernels(cache_dir);
   if (json) {
@@ -197,18 +240,38 @@ int list(const std::string& cache_dir, bool json) {
   std::vector<std::vector<std::string>> rows = {
       {"RELEASE", "PACKAGE", "VERSION", "SOURCE", "SHA256", "MEMCG_V1", "KPROBES"}};
   for (const auto& c : kernels)
-    rows.push_back({c.image.release, c.image.package, c.image.package_version, c.image.source, c.key.substr(0, 12),
-                    yes_no(c, "memcg_v1"), yes_no(c, "kprobe_events")});
+    rows.push_back({c.image.release, c.image.package.empty() && c.image.build.is_object() ? "(built)" : c.image.package,
+                    c.image.package_version.empty() && c.image.build.is_object() ? c.image.build.value("version", "")
+                                                                                 : c.image.package_version,
+                    source_column(c.image), c.key.substr(0, 12), yes_no(c, "memcg_v1"), yes_no(c, "kprobe_events")});
   std::printf("%s", format_columns(rows).c_str());
   return 0;
 }
 
-int fetch(const std::vector<std::string>& specs, const std::string& cache_dir, bool json) {
-  nlohmann::json out = nlohmann::json::array();
+// The specs as kernels: --patch and --config go to every source kernel.
+std::vector<KernelSpec> fetch_specs(const KernelsOptions& o) {
+  std::vector<KernelSpec> out;
   // No spec: the default kernel (newest Debian 6.1 cloud), as `kreg run` uses it.
-  for (const std::string& spec : specs.empty() ? std::vector<std::string>{""} : specs) {
+  for (const std::string& spec : o.specs.empty() ? std::vector<std::string>{""} : o.specs) {
+    KernelSpec k(spec);
+    if (k.is_source()) {
+      for (const auto& p : o.patches) k.patches.push_back(fs::absolute(p).lexically_normal().string());
+      if (!o.config.empty()) k.config = fs::absolute(o.config).lexically_normal().string();
+    }
+    out.push_back(k);
+  }
+  if ((!o.patches.empty() || !o.config.empty()) &&
+      std::none_of(out.begin(), out.end(), [](const KernelSpec& k) { return k.is_source(); }))
+    throw KregError("--patch and --config apply to kernels built from source; give a src:PATH or debian-source: spec");
+  for (const auto& k : out) check_kernel_spec(k);  // every kernel's bad input before any download or build
+  return out;
+}
+
+int fetch(const std::vector<KernelSpec>& specs, const std::string& cache_dir, bool json) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const KernelSpec& spec : specs) {
     std::fprintf(stderr, "kreg: fetching %s\n",
-                 spec.empty() ? "the default kernel (newest Debian 6.1 cloud)" : spec.c_str());
+                 spec.spec.empty() ? "the default kernel (newest Debian 6.1 cloud)" : spec.describe().c_str());
     KernelImage k = obtain_kernel(spec, cache_dir);
     CachedKernel c = describe(k, cache_dir_of(k, cache_dir), to_json(k));
     if (json) {
@@ -218,6 +281,7 @@ int fetch(const std::vector<std::string>& specs, const std::string& cache_dir, b
     std::printf("%s  %s %s  (cache %s)\n", k.release.empty() ? "(bare image)" : k.release.c_str(), k.package.c_str(),
                 k.package_version.c_str(), c.dir.empty() ? "-" : c.dir.c_str());
     std::printf("  source   %s\n", k.source.c_str());
+    if (k.build.is_object()) print_build(k.build);
     for (const char* what : {"vmlinuz", "config", "modules"})
       if (auto it = k.files.find(what); it != k.files.end()) std::printf("  %-7s  <- %s\n", what, it->second.c_str());
     if (k.files.empty())  // cached before kernel.json recorded package members, or a bare bzImage
@@ -263,9 +327,12 @@ int kernels_command(const KernelsOptions& options) {
                       options.specs[0]);
     return list(cache_dir, options.json);
   }
-  if (options.action == "fetch") return fetch(options.specs, cache_dir, options.json);
+  if (options.action != "fetch" && options.action != "bench" && (!options.patches.empty() || !options.config.empty()))
+    throw KregError("--patch and --config belong to kreg kernels fetch and bench");
+  if (options.action == "fetch") return fetch(fetch_specs(options), cache_dir, options.json);
+  if (options.action == "bench") return kernel_build_bench(options, cache_dir);
   if (options.action == "show") return show(options.specs, cache_dir, options.json);
-  throw KregError("unknown kernels action '" + options.action + "' (known: list, fetch, show)");
+  throw KregError("unknown kernels action '" + options.action + "' (known: list, fetch, show, bench)");
 }
 
 }  // namespace kreg

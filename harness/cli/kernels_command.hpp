@@ -10,10 +10,12 @@
 namespace kreg {
 
 struct KernelsOptions {
-  std::string action;              // list, fetch or show
-  std::vector<std::string> specs;  // fetch: kernel specs (obtain_kernel); show: spec, release or sha256 prefix
-  std::string cache_dir;           // "" = default_cache_dir()
-  bool json = false;               // machine output on stdout
+  std::string action;                // list, fetch or show
+  std::vector<std::string> specs;    // fetch: kernel specs (obtain_kernel); show: spec, release or sha256 prefix
+  std::vector<std::string> patches;  // fetch: patches for the source kernels given (src:, debian-source:)
+  std::string config;                // fetch: their base config ("" = x86_64_defconfig)
+  std::string cache_dir;             // "" = default_cache_dir()
+  bool json = false;                 // machine output on stdout
 };
 
 // Prints to stdout; returns the exit code. Throws KregError (exit 2) naming

@@ -21,8 +21,9 @@ namespace {
 void add_vm_options(CLI::App* cmd, kreg::RunOptions& run) {
   cmd->add_flag("--local", run.local, "run on the host kernel (root; only touches what it creates)");
   cmd->add_option("--kernel", run.kernels,
-                  "kernel under test, repeatable, replacing the suite's: bzImage, .deb, .rpm, or "
-                  "debian:<suite>[:<version>]")
+                  "kernel under test, repeatable, replacing the suite's: bzImage, .deb, .rpm, "
+                  "debian:<suite>[:<version>], or built from source: src:PATH (tree or .tar.xz/.tar.gz), "
+                  "debian-source:<suite>[:<version>]")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--results", run.results_root, "results root directory")->capture_default_str();
@@ -90,11 +91,17 @@ int main(int argc, char** argv) {
 
   kreg::KernelsOptions kernels;
   CLI::App* kernels_cmd = app.add_subcommand(
-      "kernels", "the kernel cache: kreg kernels list | fetch SPEC... | show SPEC|RELEASE|SHA-PREFIX");
-  kernels_cmd->add_option("action", kernels.action, "list, fetch or show")->required();
+      "kernels",
+      "the kernel cache: kreg kernels list | fetch SPEC... | show SPEC|RELEASE|SHA-PREFIX | bench SOURCE-SPEC");
+  kernels_cmd->add_option("action", kernels.action, "list, fetch, show or bench (kernel build benchmark)")->required();
   kernels_cmd->add_option("specs", kernels.specs,
                           "fetch: debian:<suite>[:<version>] or a bzImage/.deb/.rpm path (none: the default kernel); "
                           "show: also a cached release, package or sha256 prefix");
+  kernels_cmd->add_option("--patch", kernels.patches,
+                          "fetch: a patch for the source kernels given (src:PATH, debian-source:...), repeatable, "
+                          "applied in order");
+  kernels_cmd->add_option("--config", kernels.config,
+                          "fetch: base config for the source kernels given (default: x86_64_defconfig)");
   kernels_cmd->add_option("--cache", kernels.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
   kernels_cmd->add_flag("--json", kernels.json, "machine-readable JSON on stdout");
 

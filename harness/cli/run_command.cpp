@@ -20,6 +20,7 @@
 #include "scenarios/generator_table.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
+#include "vm/kernels/source_kernel.hpp"
 
 namespace fs = std::filesystem;
 
@@ -92,11 +93,12 @@ RunResult resume_run(const RunOptions& options) {
     KernelImage image = kernel_from_json(k.at("kernel"));
     // The same kernel, not whatever apt calls newest today.
     if (!fs::exists(image.vmlinuz)) {
-      image = obtain_kernel(k.at("spec"), cache_dir);
+      image = obtain_kernel(kernel_spec_from_json(k.value("kernel_spec", k.at("spec"))), cache_dir);
       if (image.image_sha256 != k["kernel"].value("image_sha256", ""))
         throw KregError("kernel " + k.at("spec").get<std::string>() + " now resolves to another image than run " +
                         options.resume + " used; start a new run");
     }
+    image.label = k.value("label", image.label);  // the units' names, as planned
     kernels.push_back(image);
   }
   UnitEnvironment env = make_environment(options, suite, options.resume, &store);
@@ -225,25 +227,48 @@ nlohmann::json local_jobs(const Suite& suite) {
 ResolvedKernels resolve_suite_kernels(const Suite& suite, const std::string& cache_dir) {
   Progress progress;
   ResolvedKernels out;
-  for (size_t i = 0; i < suite.kernels.size(); ++i) {
-    const std::string& spec = suite.kernels[i];
-    progress.status(fmt::format("kreg: kernel {}/{}: obtaining {}", i + 1, suite.kernels.size(),
-                                spec.empty() ? "(newest Debian 6.1 cloud)" : spec));
-    KernelImage k = obtain_kernel(spec, cache_dir);
-    progress.note(fmt::format("kreg: kernel {}/{} {}: {} {} (image {}{})", i + 1, suite.kernels.size(), spec,
+  const size_t n = suite.kernels.size();
+  // Bad input first, for every kernel: a missing tree or patch of the third
+  // kernel must not wait for the first kernel's build.
+  for (const auto& spec : suite.kernels) check_kernel_spec(spec);
+  // Source kernels: tree, patches and config checked (and the config made)
+  // before any of them is built.
+  std::vector<std::unique_ptr<SourceKernel>> sources(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!suite.kernels[i].is_source()) continue;
+    progress.status(fmt::format("kreg: kernel {}/{}: preparing {}", i + 1, n, suite.kernels[i].describe()));
+    sources[i] = std::make_unique<SourceKernel>(suite.kernels[i], cache_dir);
+    sources[i]->prepare();
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const KernelSpec& spec = suite.kernels[i];
+    progress.status(fmt::format("kreg: kernel {}/{}: obtaining {}", i + 1, n, spec.describe()));
+    KernelImage k = sources[i] ? sources[i]->build() : obtain_kernel(spec, cache_dir);
+    progress.note(fmt::format("kreg: kernel {}/{} {}: {} {} (image {}{})", i + 1, n, spec.describe(),
                               k.package.empty() ? kernel_label(k) : k.package, k.package_version, k.vmlinuz,
                               k.modules_dir.empty() ? "" : ", modules " + k.modules_dir));
-    for (const auto& other : out.images)
-      if (other.image_sha256 == k.image_sha256)
-        throw KregError("kernels '" + other.source + "' and '" + spec + "' are the same image; list each kernel once");
-    out.json.push_back({{"spec", spec}, {"label", kernel_label(k)}, {"kernel", to_json(k)}});
+    const nlohmann::json fixes =
+        k.build.is_object() ? k.build.value("fixes", nlohmann::json::array()) : nlohmann::json::array();
+    for (const auto& fix : fixes)
+      progress.note(fmt::format("kreg: kernel {}/{}: toolchain fix {}: {} ({})", i + 1, n, fix.value("id", ""),
+                                fix.value("what", ""), fix.value("why", "")));
+    for (size_t j = 0; j < out.images.size(); ++j) {
+      if (out.images[j].image_sha256 == k.image_sha256)
+        throw KregError("kernels '" + suite.kernels[j].describe() + "' and '" + spec.describe() +
+                        "' are the same image; list each kernel once");
+      if (kernel_label(out.images[j]) == kernel_label(k))
+        throw KregError("kernels '" + suite.kernels[j].describe() + "' and '" + spec.describe() +
+                        "' are both labelled " + kernel_label(k) + "; give one a label = \"...\" in the suite");
+    }
+    out.json.push_back(
+        {{"spec", spec.spec}, {"kernel_spec", to_json(spec)}, {"label", kernel_label(k)}, {"kernel", to_json(k)}});
     out.images.push_back(k);
   }
   return out;
 }
 
 Suite apply_overrides(Suite suite, const RunOptions& o) {
-  if (!o.kernels.empty()) suite.kernels = o.kernels;
+  if (!o.kernels.empty()) suite.kernels.assign(o.kernels.begin(), o.kernels.end());
   if (!o.cgroup_modes.empty()) {
     for (const auto& m : o.cgroup_modes)
       if (m != "v1" && m != "v2") throw KregError("--cgroup-mode " + m + " is not v1 or v2");

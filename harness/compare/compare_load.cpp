@@ -111,6 +111,8 @@ CompareSide load_compare_side(const std::string& spec) {
     std::vector<std::string> all = side.kernels(), hit;
     for (const auto& k : all)
       if (kernel_matches(k, side.kernel_selector)) hit.push_back(k);
+    // An exact label wins over prefixes: "6.1.192" beside "6.1.192+walk".
+    if (std::find(hit.begin(), hit.end(), side.kernel_selector) != hit.end()) hit = {side.kernel_selector};
     if (hit.empty())
       throw KregError("kernel '" + side.kernel_selector + "' is not in " + path + " (it holds " + join(all) + ")");
     if (hit.size() > 1)

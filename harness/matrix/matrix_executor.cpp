@@ -52,6 +52,7 @@ void request_stop(int) { g_stop.store(true); }
 void reset_stop_request() { g_stop.store(false); }
 
 std::string kernel_label(const KernelImage& k) {
+  if (!k.label.empty()) return k.label;
   return k.release.empty() ? fs::path(k.vmlinuz).filename().string() : k.release;
 }
 

@@ -157,7 +157,10 @@ std::vector<KernelImage> plan_kernels(const Plan& plan, const std::vector<bool>&
     const std::string spec = k.at("spec");
     KernelImage image = planned;
     if (!fs::exists(planned.vmlinuz) || sha256_file(planned.vmlinuz) != planned.image_sha256) {
-      image = obtain_kernel(pinned_spec(spec, planned), cache_dir);
+      KernelSpec pinned = kernel_spec_from_json(k.value("kernel_spec", k.at("spec")));
+      pinned.spec = pinned_spec(pinned.spec, planned);
+      image = obtain_kernel(pinned, cache_dir);
+      image.label = k.value("label", image.label);
       if (image.image_sha256 != planned.image_sha256)
         throw KregError("kernel " + spec + " (" + k.value("label", "") + ") now resolves to image " +
                         image.image_sha256.substr(0, 12) + ", not the planned " + planned.image_sha256.substr(0, 12) +

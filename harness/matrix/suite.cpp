@@ -25,6 +25,40 @@ class SuiteReader : TomlReader {
  public:
   explicit SuiteReader(std::string path) : TomlReader(std::move(path)) {}
 
+  // A path in the suite file, relative to the suite file's directory.
+  std::string suite_relative(const std::string& path) const {
+    fs::path p(path);
+    if (p.is_relative()) p = fs::path(TomlReader::path()).parent_path() / p;
+    return fs::absolute(p).lexically_normal().string();
+  }
+
+  // kernels = ["debian:bookworm", { spec = "debian-source:bookworm:6.1", patches = ["x.patch"] }]
+  std::vector<KernelSpec> kernels_at(const toml::table& root) const {
+    std::vector<KernelSpec> out;
+    const toml::node* n = root.get("kernels");
+    if (!n) return out;
+    if (!n->is_array()) fail(n, "'kernels' must be an array of kernel specs");
+    for (const auto& e : *n->as_array()) {
+      if (e.is_string()) {
+        out.emplace_back(std::string(**e.as_string()));
+        continue;
+      }
+      if (!e.is_table())
+        fail(&e, "each kernel is a spec string or a table { spec = \"...\", patches = [...], config = \"...\" }");
+      const toml::table& t = *e.as_table();
+      only_keys(t, "a kernel table", {"spec", "patches", "config", "label"});
+      KernelSpec k(string_at(t, "spec", ""));
+      if (k.spec.empty()) fail(&e, "a kernel table needs 'spec', e.g. spec = \"debian-source:bookworm:6.1\"");
+      for (const auto& patch : strings_at(t, "patches")) k.patches.push_back(suite_relative(patch));
+      if (t.get("config")) k.config = suite_relative(string_at(t, "config", ""));
+      k.label = string_at(t, "label", "");
+      if (!k.is_source() && (!k.patches.empty() || !k.config.empty()))
+        fail(&e, "patches and config apply only to kernels built from source (src:PATH or debian-source:<suite>)");
+      out.push_back(k);
+    }
+    return out;
+  }
+
   void check_modes(const toml::table& t, const std::vector<std::string>& modes) const {
     for (const auto& m : modes)
       if (m != "v1" && m != "v2") fail(t.get("cgroup_modes"), "cgroup mode '" + m + "' is not v1 or v2");
@@ -87,7 +121,7 @@ class SuiteReader : TomlReader {
     Suite s;
     s.name = string_at(root, "name", fs::path(path()).stem().string());
     s.description = string_at(root, "description", "");
-    s.kernels = strings_at(root, "kernels");
+    s.kernels = kernels_at(root);
     if (s.kernels.empty()) fail(&root, "the suite needs kernels = [...], e.g. [\"debian:bookworm\"]");
     s.cgroup_modes = strings_at(root, "cgroup_modes");
     if (s.cgroup_modes.empty()) s.cgroup_modes = {"v1"};
@@ -161,11 +195,21 @@ Suite parse_suite(const std::string& text, const std::string& path) {
   return s;
 }
 
+namespace {
+
+nlohmann::json kernels_json(const std::vector<KernelSpec>& kernels) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& k : kernels) out.push_back(to_json(k));
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json suite_to_json(const Suite& s) {
   return {{"name", s.name},
           {"path", s.path},
           {"description", s.description},
-          {"kernels", s.kernels},
+          {"kernels", kernels_json(s.kernels)},
           {"cgroup_modes", s.cgroup_modes},
           {"repetitions", s.repetitions},
           {"jobs", s.jobs},
@@ -184,7 +228,7 @@ Suite suite_from_json(const nlohmann::json& j) {
   s.name = j.at("name");
   s.path = j.value("path", "");
   s.description = j.value("description", "");
-  s.kernels = j.at("kernels").get<std::vector<std::string>>();
+  for (const auto& k : j.at("kernels")) s.kernels.push_back(kernel_spec_from_json(k));
   s.cgroup_modes = j.at("cgroup_modes").get<std::vector<std::string>>();
   s.repetitions = j.value("repetitions", 1);
   s.jobs = j.at("jobs").get<std::vector<nlohmann::json>>();

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "vm/kernels/kernel_spec.hpp"
+
 namespace kreg {
 
 struct SuiteVm {
@@ -25,7 +27,10 @@ struct Suite {
   std::string path;  // the file it came from
   std::string text;  // its contents, kept in the run directory for --resume
   std::string description;
-  std::vector<std::string> kernels;       // kernel specs (obtain_kernel)
+  // Kernel specs (obtain_kernel). In the file, each is a spec string or an
+  // inline table { spec = "...", patches = [...], config = "...", label = "..." }
+  // whose patch and config paths are relative to the suite file.
+  std::vector<KernelSpec> kernels;
   std::vector<std::string> cgroup_modes;  // "v1", "v2"
   int repetitions = 1;                    // fresh VMs per (kernel, job, mode)
   SuiteVm vm;

@@ -52,11 +52,25 @@ std::string measured_headline(const nlohmann::json& job, const nlohmann::json& m
 
 // Host-side facts merged into every record: what it ran on.
 nlohmann::json kernel_facts(const KernelImage& k) {
-  return {{"package", k.package},
-          {"package_version", k.package_version},
-          {"image_sha256", k.image_sha256},
-          {"config_sha256", k.config_sha256},
-          {"source", k.source}};
+  nlohmann::json facts = {{"package", k.package},
+                          {"package_version", k.package_version},
+                          {"image_sha256", k.image_sha256},
+                          {"config_sha256", k.config_sha256},
+                          {"source", k.source},
+                          {"patches", nlohmann::json::array()}};
+  // Built from source: what went in, and every toolchain fix kreg applied.
+  if (k.build.is_object()) {
+    facts["patches"] = k.build.value("patches", nlohmann::json::array());
+    facts["build"] = {{"source_id", k.build.value("source_id", "")},
+                      {"version", k.build.value("version", "")},
+                      {"base_config", k.build.value("base_config", nlohmann::json())},
+                      {"fragment_sha256", k.build.value("fragment_sha256", "")},
+                      {"config_warnings", k.build.value("config_warnings", nlohmann::json::array())},
+                      {"fixes", k.build.value("fixes", nlohmann::json::array())},
+                      {"toolchain", k.build.value("toolchain", nlohmann::json())},
+                      {"cache_key", k.build.value("cache_key", "")}};
+  }
+  return facts;
 }
 
 // Earlier attempts keep their logs as evidence, but not their boot image

@@ -28,7 +28,7 @@ Plan test_plan(const std::string& accel, int shards) {
   Suite suite = load_suite("default");
   nlohmann::json kernels = nlohmann::json::array();
   for (size_t i = 0; i < suite.kernels.size(); ++i)
-    kernels.push_back({{"spec", suite.kernels[i]},
+    kernels.push_back({{"spec", suite.kernels[i].spec},
                        {"label", "k" + std::to_string(i)},
                        {"kernel", {{"image_sha256", std::string(64, static_cast<char>('a' + i))}}}});
   return plan_from_json(make_plan(suite, kernels, "20261124-190000-default", accel, shards, 1), "/plans/p.json");

@@ -49,8 +49,34 @@ TEST(Suite, EveryShippedSuiteParses) {
   }
   EXPECT_GE(n, 3);
   // The comparison: 5.10, 6.1, 6.12 and the newest 7.x.
-  EXPECT_EQ(load_suite("default").kernels, (std::vector<std::string>{"debian:bullseye:5.10", "debian:bookworm:6.1",
-                                                                     "debian:trixie:6.12", "debian:trixie-backports"}));
+  EXPECT_EQ(load_suite("default").kernels, (std::vector<KernelSpec>{"debian:bullseye:5.10", "debian:bookworm:6.1",
+                                                                    "debian:trixie:6.12", "debian:trixie-backports"}));
+}
+
+// A source kernel carries patches and a base config, relative to the suite
+// file; it survives run.json (suite_to_json) for --resume.
+TEST(Suite, SourceKernelTables) {
+  Suite s = parse_suite(
+      "kernels = [\"debian:bookworm:6.1\", { spec = \"debian-source:bookworm:6.1\", patches = [\"p/a.patch\", "
+      "\"/abs/b.patch\"], config = \"vendor.config\", label = \"6.1-ab\" }]\n[[job]]\nid = \"j\"\n"
+      "scenario = \"netns\"\ntargets = [0]\n",
+      "/suites/x.toml");
+  ASSERT_EQ(s.kernels.size(), 2u);
+  EXPECT_EQ(s.kernels[0], KernelSpec("debian:bookworm:6.1"));
+  EXPECT_FALSE(s.kernels[0].is_source());
+  const KernelSpec& k = s.kernels[1];
+  EXPECT_TRUE(k.is_source());
+  EXPECT_EQ(k.patches, (std::vector<std::string>{"/suites/p/a.patch", "/abs/b.patch"}));
+  EXPECT_EQ(k.config, "/suites/vendor.config");
+  EXPECT_EQ(k.label, "6.1-ab");
+  Suite back = suite_from_json(suite_to_json(s));
+  EXPECT_EQ(back.kernels, s.kernels);
+  EXPECT_TRUE(suite_to_json(s)["kernels"][0].is_string()) << "a plain spec stays a string in run.json";
+  // The shipped control suite: binary, source, source + the control patch.
+  Suite control = load_suite("control");
+  ASSERT_EQ(control.kernels.size(), 3u);
+  EXPECT_EQ(control.kernels[2].patches.size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(control.kernels[2].patches[0])) << control.kernels[2].patches[0];
 }
 
 TEST(Suite, UnknownKeyIsNamedWithItsLine) {
@@ -68,7 +94,7 @@ TEST(Suite, WrongTypeIsNamedWithItsLine) {
   EXPECT_NE(err.find("'targets' must be an array of integers"), std::string::npos) << err;
   EXPECT_NE(error_of(std::string(kMinimal) + "[vm]\nvcpus = \"two\"\n").find("s.toml:13: 'vcpus' must be an integer"),
             std::string::npos);
-  EXPECT_NE(error_of("kernels = [1]\n").find("'kernels' must be an array of strings"), std::string::npos);
+  EXPECT_NE(error_of("kernels = [1]\n").find("each kernel is a spec string or a table"), std::string::npos);
 }
 
 TEST(Suite, SyntaxErrorsAndBadValuesNameTheProblem) {
@@ -121,7 +147,7 @@ TEST(Overrides, CommandLineReplacesKernelsSweepsAndVm) {
   o.cgroup_modes = {"v2"};
   o.vcpus = 4;
   Suite r = apply_overrides(s, o);
-  EXPECT_EQ(r.kernels, std::vector<std::string>{"/boot/vmlinuz"});
+  EXPECT_EQ(r.kernels, std::vector<KernelSpec>{"/boot/vmlinuz"});
   EXPECT_EQ(r.jobs[0]["targets"], nlohmann::json({0, 3}));
   EXPECT_EQ(r.vm.vcpus, 4);
   EXPECT_EQ(plan_matrix(r, {"k"}).size(), 2u);
@@ -159,7 +185,7 @@ params = { mode = "live" }
   EXPECT_EQ(back.name, "round-trip");
   EXPECT_EQ(back.path, "s.toml");
   EXPECT_EQ(back.description, "every field set");
-  EXPECT_EQ(back.kernels, (std::vector<std::string>{"debian:bookworm", "debian:trixie"}));
+  EXPECT_EQ(back.kernels, (std::vector<KernelSpec>{"debian:bookworm", "debian:trixie"}));
   EXPECT_EQ(back.cgroup_modes, (std::vector<std::string>{"v1", "v2"}));
   EXPECT_EQ(back.repetitions, 3);
   EXPECT_EQ(back.vm.vcpus, 3);

@@ -1,10 +1,5 @@
-// debian:<suite>[:<version>] kernels through a private apt configuration.
-// The mirror is the one the host's apt already uses (never a host name of
-// ours); lists and downloads live in kreg's cache, so the host's apt state
-// is never touched. Debian's archive keyring trusts bullseye to trixie.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
+// debian:<suite>[:<version>] kernels through a private apt configuration
+// (debian_apt.hpp), and obtain_kernel: the one entry point for a kernel spec.
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -18,149 +13,15 @@
 #include <sstream>
 
 #include "vm/common/error.hpp"
+#include "vm/common/file_lock.hpp"
 #include "vm/common/process.hpp"
+#include "vm/kernels/debian_apt.hpp"
 #include "vm/kernels/kernel_fetch.hpp"
+#include "vm/kernels/source_kernel.hpp"
 
 namespace kreg {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-// The Debian archive URIs in the host's apt sources (deb822 .sources files
-// or one-line sources.list): the first main archive, and the first security
-// archive ("" when the host has none).
-struct HostMirrors {
-  std::string main, security;
-};
-
-HostMirrors host_debian_mirrors() {
-  std::vector<fs::path> files = {"/etc/apt/sources.list"};
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/etc/apt/sources.list.d", ec)) files.push_back(e.path());
-  static const std::regex deb822(R"(^URIs:\s*(\S+))"), oneline(R"(^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+)");
-  HostMirrors m;
-  for (const auto& file : files) {
-    if (file.extension() != ".sources" && file.extension() != ".list") continue;
-    std::ifstream in(file);
-    for (std::string line; std::getline(in, line);) {
-      std::smatch match;
-      if (!std::regex_search(line, match, deb822) && !std::regex_search(line, match, oneline)) continue;
-      const std::string uri = match[1];
-      if (uri.find("security") != std::string::npos) {
-        if (m.security.empty()) m.security = uri;
-      } else if (uri.find("/debian") != std::string::npos && m.main.empty()) {
-        m.main = uri;
-      }
-    }
-  }
-  if (m.main.empty())
-    throw KregError(
-        "no Debian mirror in the host's apt sources (/etc/apt/sources.list*); debian:<suite> kernels need one");
-  return m;
-}
-
-struct PrivateApt {
-  std::string dir;
-  std::vector<std::string> options() const {
-    return {"-o", "Dir::Etc::sourcelist=" + dir + "/sources.list",
-            "-o", "Dir::Etc::sourceparts=-",
-            "-o", "Dir::State::Lists=" + dir + "/lists",
-            "-o", "Dir::Cache=" + dir + "/cache",
-            "-o", "APT::Get::List-Cleanup=0",
-            "-o", "APT::Sandbox::User=root"};  // root-owned cache dir
-  }
-  CapturedRun run(const std::string& tool, std::vector<std::string> args, const std::string& cwd = "") const {
-    std::vector<std::string> argv = {tool};
-    for (const auto& o : options()) argv.push_back(o);
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_captured(argv, cwd);
-  }
-};
-
-// An exclusive flock on <dir>/kreg.lock for as long as it lives.
-class SuiteLock {
- public:
-  explicit SuiteLock(const std::string& dir) {
-    fs::create_directories(dir);
-    fd_ = open((dir + "/kreg.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw KregError("cannot create " + dir + "/kreg.lock: " + std::strerror(errno));
-    while (flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
-    }
-  }
-  ~SuiteLock() { close(fd_); }
-  SuiteLock(const SuiteLock&) = delete;
-  SuiteLock& operator=(const SuiteLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
-
-// apt's own error line ("E: ..."), else its first line.
-std::string apt_error(const std::string& err) {
-  std::istringstream lines(err);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("E: ", 0) == 0) return line;
-  return err.substr(0, err.find('\n'));
-}
-
-// A stable suite's kernels are updated in <suite>-updates and
-// <suite>-security (bookworm's 6.12 and newest 6.1 live there), so those are
-// included where the mirror serves them; a suite whose extras do not resolve
-// falls back to the suite alone.
-PrivateApt private_apt(const std::string& suite, const std::string& cache_dir) {
-  PrivateApt apt{cache_dir + "/apt/" + suite};
-  fs::create_directories(apt.dir + "/lists/partial");
-  fs::create_directories(apt.dir + "/cache/archives/partial");
-  const HostMirrors mirrors = host_debian_mirrors();
-  const std::string deb = "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ";
-  std::string base = deb + mirrors.main + " " + suite + " main\n";
-  std::string extras;
-  if (suite.find('-') == std::string::npos) {  // not backports, updates or security itself
-    extras += deb + mirrors.main + " " + suite + "-updates main\n";
-    if (!mirrors.security.empty()) extras += deb + mirrors.security + " " + suite + "-security main\n";
-  }
-  CapturedRun update;
-  for (const std::string& sources : {base + extras, base}) {
-    std::ofstream(apt.dir + "/sources.list", std::ios::trunc) << sources;
-    update = apt.run("apt-get", {"-q", "update"});
-    if (update.exit_code == 0 || extras.empty()) break;
-  }
-  if (update.exit_code != 0)
-    throw KregError("apt-get update for Debian suite '" + suite + "' failed: " + apt_error(update.err) +
-                    " (is the suite name right?)");
-  return apt;
-}
-
-// "6.1" names 6.1.x, not 6.12: the prefix must end at a version boundary.
-bool version_has_prefix(const std::string& version, const std::string& prefix) {
-  if (version.rfind(prefix, 0) != 0) return false;
-  return version.size() == prefix.size() || !std::isdigit(static_cast<unsigned char>(version[prefix.size()])) ||
-         !std::isdigit(static_cast<unsigned char>(prefix.back()));
-}
-
-// Version ordering for "6.1.0-56" vs "6.12.117+deb13": numeric runs compared as numbers.
-bool version_less(const std::string& a, const std::string& b) {
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (std::isdigit(a[i]) && std::isdigit(b[j])) {
-      size_t ie = i, je = j;
-      while (ie < a.size() && std::isdigit(a[ie])) ++ie;
-      while (je < b.size() && std::isdigit(b[je])) ++je;
-      long long x = std::stoll(a.substr(i, ie - i)), y = std::stoll(b.substr(j, je - j));
-      if (x != y) return x < y;
-      i = ie;
-      j = je;
-    } else {
-      if (a[i] != b[j]) return a[i] < b[j];
-      ++i;
-      ++j;
-    }
-  }
-  return a.size() - i < b.size() - j;
-}
-
-}  // namespace
 
 KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cache_dir) {
   // debian:<suite>[:<version prefix>]
@@ -171,7 +32,7 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
     throw KregError("kernel '" + spec + "' names no suite (e.g. debian:bullseye or debian:bookworm:6.1)");
   // apt's own lock fails at once when another kreg is resolving the same
   // suite; this one waits its turn (and then finds the kernel cached).
-  SuiteLock lock(cache_dir + "/apt/" + suite);
+  FileLock lock(suite_lock_path(suite, cache_dir));
   PrivateApt apt = private_apt(suite, cache_dir);
 
   // Candidates newest first, one package per version (-unsigned preferred:
@@ -246,10 +107,14 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
                       : first_error);
 }
 
-KernelImage obtain_kernel(const std::string& spec, const std::string& cache_dir) {
-  if (spec.rfind("debian:", 0) == 0) return fetch_debian_kernel(spec, cache_dir);
-  if (!spec.empty()) return kernel_from_path(spec, cache_dir);
-  return fetch_debian_61_cloud(cache_dir);
+KernelImage obtain_kernel(const KernelSpec& spec, const std::string& cache_dir) {
+  check_kernel_spec(spec);
+  if (spec.is_source()) return obtain_source_kernel(spec, cache_dir);
+  KernelImage k = spec.spec.rfind("debian:", 0) == 0 ? fetch_debian_kernel(spec.spec, cache_dir)
+                  : !spec.spec.empty()               ? kernel_from_path(spec.spec, cache_dir)
+                                                     : fetch_debian_61_cloud(cache_dir);
+  k.label = spec.label;
+  return k;
 }
 
 }  // namespace kreg

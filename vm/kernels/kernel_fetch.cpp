@@ -1,7 +1,5 @@
 #include "vm/kernels/kernel_fetch.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -31,7 +29,9 @@ nlohmann::json to_json(const KernelImage& k) {
           {"config_sha256", k.config_sha256},
           {"source", k.source},
           {"packages", k.packages},
-          {"files", k.files}};
+          {"files", k.files},
+          {"build", k.build},
+          {"label", k.label}};
 }
 
 KernelImage kernel_from_json(const nlohmann::json& j) {
@@ -47,6 +47,8 @@ KernelImage kernel_from_json(const nlohmann::json& j) {
   k.source = j.value("source", "");
   k.packages = j.value("packages", std::vector<std::string>{});
   k.files = j.value("files", std::map<std::string, std::string>{});
+  k.build = j.value("build", nlohmann::json());
+  k.label = j.value("label", "");
   return k;
 }
 
@@ -148,27 +150,6 @@ KernelImage unpack_kernel_packages(const std::vector<std::string>& packages, con
   k.source = source;
   std::ofstream(dir + "/kernel.json") << to_json(k).dump(2) << "\n";
   return k;
-}
-
-std::string sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw KregError("cannot read " + path);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 16);
-  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
-    EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(in.gcount()));
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, digest, &len);
-  EVP_MD_CTX_free(ctx);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 15]);
-  }
-  return out;
 }
 
 void check_bzimage(const std::string& path) {

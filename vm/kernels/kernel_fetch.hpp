@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "vm/common/sha256.hpp"  // sha256_file, used with kernels everywhere
+#include "vm/kernels/kernel_spec.hpp"
+
 namespace kreg {
 
 struct KernelImage {
@@ -22,6 +25,13 @@ struct KernelImage {
   std::string source;                        // what the user asked for, e.g. "debian:bookworm (6.1 cloud)"
   std::vector<std::string> packages;         // file names of the packages extracted, first names the kernel
   std::map<std::string, std::string> files;  // "vmlinuz"/"config"/"modules" -> "<package file>: <member>"
+  // Kernels built from source: build.json (source and its identity, patches,
+  // base config, config warnings, toolchain, fixes applied, timing); null
+  // for packaged kernels and bare images.
+  nlohmann::json build;
+  // The name units and records use (jobs/<label>/); "" = the release. Not
+  // stored in the cache: the same build may be labelled differently by suites.
+  std::string label;
 };
 
 nlohmann::json to_json(const KernelImage& k);
@@ -61,14 +71,13 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
 
 // The one entry point for a kernel spec as users write it (suites, --kernel,
 // `kreg kernels fetch`): "" = newest Debian 6.1 cloud, "debian:..." via apt,
-// anything else a path (bzImage, .deb, .rpm).
-KernelImage obtain_kernel(const std::string& spec, const std::string& cache_dir);
+// "src:..." and "debian-source:..." built from source (source_kernel.hpp),
+// anything else a path (bzImage, .deb, .rpm). The spec's label, if any, is
+// the image's label.
+KernelImage obtain_kernel(const KernelSpec& spec, const std::string& cache_dir);
 
 // Throws KregError naming `path` unless it is a readable x86 bzImage
 // (boot-protocol magic "HdrS" at offset 0x202).
 void check_bzimage(const std::string& path);
-
-// SHA-256 of a file as lowercase hex; throws KregError if unreadable.
-std::string sha256_file(const std::string& path);
 
 }  // namespace kreg
