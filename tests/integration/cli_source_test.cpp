@@ -52,6 +52,10 @@ TEST(CliSource, TarballThatIsNotAKernel) {
       run_kreg({"kernels", "fetch", "src:" + tmp.path + "/busybox-1.36.tar.gz", "--cache", tmp.path + "/cache"});
   expect_one_line_error(r, "busybox-1.36.tar.gz is not a Linux kernel source tarball");
   expect_cache_untouched(tmp.path + "/cache");
+  // Not even an empty workspace named after the tarball's SHA-256.
+  if (fs::exists(tmp.path + "/cache/sources"))
+    for (const auto& e : fs::directory_iterator(tmp.path + "/cache/sources"))
+      EXPECT_NE(e.path().filename().string().rfind("tarball-", 0), 0u) << e.path() << " was left behind";
 }
 
 TEST(CliSource, FileThatIsNotATarball) {

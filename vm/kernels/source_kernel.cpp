@@ -41,10 +41,18 @@ SourceBuildRequest source_build_request(const KernelSpec& spec, const std::strin
       ws = tarball_workspace(cache_dir, sha);
       r.source_id = "tarball-sha256:" + sha;
       if (!fs::exists(ws + "/src/Makefile")) {
-        FileLock lock(ws + "/src.lock");
-        std::fprintf(stderr, "kreg: unpacking %s into %s\n", path.c_str(), (ws + "/src").c_str());
-        TreeVersion v = unpack_kernel_tarball(path, ws + "/src", spec.spec);
-        std::fprintf(stderr, "kreg: %s is Linux %s\n", spec.spec.c_str(), v.text().c_str());
+        try {
+          FileLock lock(ws + "/src.lock");
+          std::fprintf(stderr, "kreg: unpacking %s into %s\n", path.c_str(), (ws + "/src").c_str());
+          TreeVersion v = unpack_kernel_tarball(path, ws + "/src", spec.spec);
+          std::fprintf(stderr, "kreg: %s is Linux %s\n", spec.spec.c_str(), v.text().c_str());
+        } catch (const KregError&) {
+          // Not a kernel: no empty workspace of it stays in the cache.
+          std::error_code ec;
+          fs::remove(ws + "/src.lock", ec);
+          fs::remove(ws, ec);  // only when empty
+          throw;
+        }
       }
     } else {
       check_kernel_tree(path, spec.spec);

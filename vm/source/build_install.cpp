@@ -23,6 +23,15 @@ std::string read_text(const std::string& path) {
 
 std::string json_key(const nlohmann::json& inputs) { return sha256_text(inputs.dump()); }
 
+std::string source_build_key(const std::string& source_id, const std::vector<std::string>& patch_sha256s,
+                             const std::string& config_sha256, const std::string& toolchain_id) {
+  return json_key({{"recipe", kSourceBuildRecipe},
+                   {"source", source_id},
+                   {"patches", patch_sha256s},
+                   {"config_sha256", config_sha256},
+                   {"toolchain", toolchain_id}});
+}
+
 std::optional<std::string> lookup_input(const std::string& state_dir, const std::string& input_key,
                                         const std::string& kernels_dir) {
   std::string key = read_text(state_dir + "/inputs/" + input_key);

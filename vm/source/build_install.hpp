@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vm/source/source_build.hpp"
 
@@ -13,6 +14,15 @@ namespace kreg {
 
 // SHA-256 over a JSON value's compact text.
 std::string json_key(const nlohmann::json& inputs);
+
+// Bumped when kreg builds differently from the same inputs.
+inline constexpr const char* kSourceBuildRecipe = "kreg-source-build-1";
+
+// A built kernel's cache key: the source's identity, the patches' contents
+// (in order), the final .config and the compiler. Nothing else: how it was
+// compiled (ccache or not, -j, which object dir) does not change the kernel.
+std::string source_build_key(const std::string& source_id, const std::vector<std::string>& patch_sha256s,
+                             const std::string& config_sha256, const std::string& toolchain_id);
 
 // state_dir/inputs/<input key> -> the cache key it built, if still cached.
 std::optional<std::string> lookup_input(const std::string& state_dir, const std::string& input_key,

@@ -29,8 +29,6 @@ namespace kreg {
 
 namespace {
 
-// Bumped when kreg builds differently from the same inputs.
-constexpr const char* kRecipe = "kreg-source-build-1";
 constexpr int kMaxFixRounds = 6;
 
 std::string read_text(const std::string& path) {
@@ -128,8 +126,8 @@ struct KernelSourceBuild::Impl {
   }
 
   // Contents, not paths: the same patch or config elsewhere is the same input.
-  nlohmann::json patch_shas() const {
-    nlohmann::json out = nlohmann::json::array();
+  std::vector<std::string> patch_shas() const {
+    std::vector<std::string> out;
     for (const auto& p : patches) out.push_back(p.sha256);
     return out;
   }
@@ -137,7 +135,7 @@ struct KernelSourceBuild::Impl {
   // What a request is made of, before anything is configured: a second
   // request with the same inputs finds its kernel through this key alone.
   std::string inputs_key() const {
-    return json_key({{"recipe", kRecipe},
+    return json_key({{"recipe", kSourceBuildRecipe},
                      {"source", r.source_id},
                      {"patches", patch_shas()},
                      {"base", r.base_config.empty() ? "x86_64_defconfig" : sha256_file(r.base_config)},
@@ -148,11 +146,7 @@ struct KernelSourceBuild::Impl {
 
   // The cache key: source, patches, the final .config, the toolchain.
   std::string cache_key(const std::string& config_sha256) const {
-    return json_key({{"recipe", kRecipe},
-                     {"source", r.source_id},
-                     {"patches", patch_shas()},
-                     {"config_sha256", config_sha256},
-                     {"toolchain", toolchain.id()}});
+    return source_build_key(r.source_id, patch_shas(), config_sha256, toolchain.id());
   }
 
   nlohmann::json patches_json() const {
