@@ -98,8 +98,9 @@ for bin in kreg kreg-agent kreg-statbench; do
 done
 for raw in "${raw_loops[@]}"; do strip --strip-debug -o "$layer/opt/kreg/bin/raw/$raw" "$build_dir/raw/$raw"; done
 ln -s /opt/kreg/bin/kreg "$layer/usr/local/bin/kreg"
-# kreg's data: suites, plots (kreg report), the shell proof of concept.
-(cd "$SRC" && find suites plots -type f \( -name '*.toml' -o -name '*.py' \) -not -path '*/__pycache__/*' -print0 |
+# kreg's data: suites with every file they name by relative path (patches,
+# configs: suites/patches/), plots (kreg report), the shell proof of concept.
+(cd "$SRC" && { find suites -type f -print0; find plots -type f -name '*.py' -not -path '*/__pycache__/*' -print0; } |
   xargs -0 -I{} install -D -m 0644 {} "$layer/opt/kreg/share/kreg/{}")
 install -m 0644 "$SRC/bench/memcg_poc.sh" "$layer/opt/kreg/share/kreg/bench/"
 install -d -m 0755 "$layer/results" "$layer/var/cache/kreg"  # submit k8s's mount points

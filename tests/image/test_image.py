@@ -127,6 +127,14 @@ class ImageTest(unittest.TestCase):
             self.assertTrue(any((self.rootfs / d / tool).exists() for d in ("usr/bin", "usr/sbin", "bin", "sbin")),
                             f"{tool} is missing from the image")
 
+    def test_suites_and_the_files_they_name_are_in_the_image(self):
+        # A suite names patches and configs relative to itself (suites/patches/): all of suites/ ships.
+        shipped = self.rootfs / "opt/kreg/share/kreg"
+        files = [f.relative_to(SRC) for f in (SRC / "suites").rglob("*") if f.is_file()]
+        self.assertTrue(any(f.suffix == ".patch" for f in files), "suites/ holds no patch to check")
+        for f in files:
+            self.assertTrue((shipped / f).is_file(), f"{f} is missing from the image")
+
     def test_plan_manifest_and_a_shard_in_the_image(self):
         results = "/results"
         plan_id = "image-smoke"
