@@ -66,7 +66,8 @@ double median_of(std::vector<double> v) {
 
 nlohmann::json distribution(const Course& c, const std::vector<nlohmann::json>& records) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [metric, values] : headline_values(c, records).items()) {
+  const nlohmann::json headline = headline_values(c, records);  // items() must not outlive it
+  for (const auto& [metric, values] : headline.items()) {
     std::vector<double> v;
     for (const auto& x : values)
       if (x.is_number()) v.push_back(x.get<double>());

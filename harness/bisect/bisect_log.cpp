@@ -87,7 +87,8 @@ std::string render_bisect_log(const json& doc) {
   md += "|---:|---:|---|---|---|---|---|---|---:|---:|\n";
   for (const auto& s : doc.value("steps", json::array())) {
     std::string vals;
-    for (const auto& [metric, v] : s.value("headline", json::object()).items())
+    const json headline = s.value("headline", json::object());  // items() must not outlive it
+    for (const auto& [metric, v] : headline.items())
       vals += (vals.empty() ? "" : "; ") + (metrics.size() == 1 ? "" : metric + ": ") + values_text(v);
     const json obtain = s.value("obtain", json::object());
     md += fmt::format(

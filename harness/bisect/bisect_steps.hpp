@@ -26,7 +26,8 @@ struct StepRun {
 
 class StepMeasurer {
  public:
-  // `doc` is bisect.json: its finished steps are restored by run name.
+  // `doc` is bisect.json as it was when the session began: its finished
+  // steps are restored by run name.
   StepMeasurer(KernelSequence& sequence, MeasureContext& context, const nlohmann::json& doc);
 
   // The kernels at `positions` (phase "endpoint", "step" or "confirm"), each
@@ -45,7 +46,7 @@ class StepMeasurer {
 
   KernelSequence& sequence_;
   MeasureContext& context_;
-  const nlohmann::json& doc_;
+  const nlohmann::json doc_;  // bisect.json as the session found it
 };
 
 // A metric's median (and p90) at every point of a record:

@@ -22,12 +22,15 @@ class PackagedKernels : public KernelSequence {
   KernelImage obtain(size_t position, std::string& how) override {
     const nlohmann::json& e = entries_.at(position).json;
     const std::string spec = e.at("spec");
-    const std::string sha = e.value("sha256", "");
-    how = !sha.empty() && fs::exists(cache_dir_ + "/kernels/" + sha + "/kernel.json") ? "cached"
-          : spec.rfind("debian:", 0) == 0                                             ? "downloaded"
-                                                                                      : "from file";
+    const auto before = fs::file_time_type::clock::now();
     try {
-      return obtain_kernel(spec, cache_dir_);
+      KernelImage k = obtain_kernel(spec, cache_dir_);
+      // A kernel.json older than this call was in the cache already.
+      std::error_code ec;
+      const fs::path json = fs::path(k.vmlinuz).parent_path() / "kernel.json";
+      const bool cached = fs::exists(json) && fs::last_write_time(json, ec) < before;
+      how = cached ? "cached" : spec.rfind("debian:", 0) == 0 ? "downloaded" : "from file";
+      return k;
     } catch (const KregError& err) {
       throw StepSkip(std::string("cannot obtain ") + spec + ": " + err.what());
     }

@@ -27,8 +27,8 @@ StepVote vote(const std::vector<PairVerdict>& pairs, const std::vector<std::stri
         if (m.example.empty())
           m.example = fmt::format("try {} vs good try {}: {}", p.try_index + 1, p.good_index + 1, p.reason);
       } else if (compared_example.empty() || compared_example.rfind("not compared", 0) == 0) {
-        compared_example =
-            fmt::format("try {} vs good try {}: {}", p.try_index + 1, p.good_index + 1, verdict_name(p.verdict));
+        compared_example = fmt::format("try {} vs good try {}: {}: {}", p.try_index + 1, p.good_index + 1,
+                                       verdict_name(p.verdict), p.reason);
       }
     }
     if (m.example.empty()) m.example = compared_example;
@@ -43,7 +43,7 @@ StepVote vote(const std::vector<PairVerdict>& pairs, const std::vector<std::stri
         fmt::format("{} {} of {} comparisons regress, {} compared", metric, m.regressed, total, m.compared);
     if (m.verdict == StepVerdict::Bad) {
       any_bad = true;
-      bad_part += (bad_part.empty() ? "" : "; ") + counts;
+      bad_part += (bad_part.empty() ? "" : "; ") + counts + " (" + m.example + ")";
     }
     if (m.verdict != StepVerdict::Good) all_good = false;
     if (m.verdict == StepVerdict::Skip) open_part += (open_part.empty() ? "" : "; ") + counts;
@@ -61,12 +61,39 @@ StepVote vote(const std::vector<PairVerdict>& pairs, const std::vector<std::stri
     }
     out.summary = fmt::format("good: {} metric(s), {} of {} comparisons compared, {} regress", out.metrics.size(),
                               compared, total * static_cast<int>(out.metrics.size()), regressed);
+    if (out.metrics.size() == 1) out.summary += " (" + out.metrics[0].example + ")";
   } else {
     out.verdict = StepVerdict::Skip;
     out.summary = metrics.empty() ? "skip: no metric to compare" : "skip: could not compare: " + open_part;
   }
   return out;
 }
+
+namespace {
+
+std::string latency(double ns) {
+  if (ns >= 1e6) return fmt::format("{:.3g} ms", ns / 1e6);
+  if (ns >= 1e3) return fmt::format("{:.3g} us", ns / 1e3);
+  return fmt::format("{:.3g} ns", ns);
+}
+
+// compare's reason with the figures behind it: the slopes when the slope
+// decided, and the worst point (the largest change in the worse direction).
+std::string detail(const MetricComparison& m) {
+  std::string out = m.reason;
+  if (m.verdict == Verdict::NotCompared) return out;
+  if (m.slope.compared && m.slope.regressed)
+    out += fmt::format("; slope {:.3g} -> {:.3g} ns/object", m.slope.base.slope, m.slope.cand.slope);
+  const PointComparison* worst = nullptr;
+  for (const auto& p : m.points)
+    if (!worst || p.change_pct > worst->change_pct) worst = &p;
+  if (worst)
+    out += fmt::format("; @{:g}: {} -> {} ({:+.0f}%, p={:.2g})", worst->target, latency(worst->base_median),
+                       latency(worst->new_median), worst->change_pct, worst->p_worse);
+  return out;
+}
+
+}  // namespace
 
 std::vector<PairVerdict> compare_tries(const std::vector<nlohmann::json>& good,
                                        const std::vector<nlohmann::json>& tries,
@@ -79,7 +106,7 @@ std::vector<PairVerdict> compare_tries(const std::vector<nlohmann::json>& good,
       if (tries[t].is_null() || good[g].is_null()) continue;
       for (auto& m : compare_records(good[g], tries[t], settings)) {
         if (std::find(metrics.begin(), metrics.end(), m.metric) == metrics.end()) continue;
-        out.push_back({t, g, m.metric, m.verdict, m.reason});
+        out.push_back({t, g, m.metric, m.verdict, detail(m)});
       }
     }
   }
