@@ -75,10 +75,11 @@ std::vector<MeasureResult> measure_batch(const std::vector<MeasureRequest>& requ
     suite.repetitions = req.tries;
     suite.kernels = {req.spec};
     rr.units = plan_matrix(suite, {kernel_label(req.kernel)});
-    rr.run = new_run_json(
-        {req.run_name, suite.name, suite_to_json(suite),
-         nlohmann::json::array({{{"spec", req.spec}, {"label", kernel_label(req.kernel)}, {"kernel", to_json(req.kernel)}}}),
-         context.machine});
+    rr.run =
+        new_run_json({req.run_name, suite.name, suite_to_json(suite),
+                      nlohmann::json::array(
+                          {{{"spec", req.spec}, {"label", kernel_label(req.kernel)}, {"kernel", to_json(req.kernel)}}}),
+                      context.machine});
     rr.run["bisect_step"] = true;
     rr.run["units"] = nlohmann::json::array();
     rr.result.tries.resize(rr.units.size());

@@ -80,6 +80,9 @@ std::vector<SequenceEntry> debian_list(const std::string& spec, const std::strin
     if (from.empty() || to.empty())
       throw KregError("kernel range '" + spec + "' needs both ends: debian:<suite>:<from>..<to>, e.g. " +
                       "debian:bookworm:6.1.0-47..6.1.0-57");
+    if (from == to)
+      throw KregError("kernel range '" + spec + "' holds fewer than two kernels: a bisect needs a good and a later " +
+                      "bad kernel");
     if (debian_version_less(to, from))
       throw KregError("kernel range '" + spec + "' runs backwards: good " + from + " is later than bad " + to +
                       " (write the older, good kernel first)");

@@ -80,22 +80,6 @@ Suite bisect_suite(const BisectCliOptions& o, std::string& mode) {
   return apply_overrides(suite, run);
 }
 
-// Every latency metric a sweep of `job` records in `mode`: timer_overhead and
-// what its generator times (the unprepared generator creates nothing).
-std::vector<std::string> job_metric_names(const nlohmann::json& job, const std::string& mode) {
-  GeneratorContext context;
-  context.cgroup_mode = mode;
-  try {
-    const GeneratorInfo& info = generator_info(job.value("scenario", ""));
-    std::unique_ptr<Generator> generator = info.make(job.value("params", nlohmann::json::object()), context);
-    std::vector<std::string> names = {"timer_overhead"};
-    for (const StatRead& r : generator->stat_reads()) names.push_back(r.metric);
-    return names;
-  } catch (const std::invalid_argument& e) {
-    throw KregError("job " + job.value("job_id", std::string("?")) + ": " + e.what());
-  }
-}
-
 std::string sha256_text(const std::string& text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -124,6 +108,20 @@ void draw_plot(const std::string& python, const std::string& dir) {
 }
 
 }  // namespace
+
+std::vector<std::string> job_metric_names(const nlohmann::json& job, const std::string& mode) {
+  GeneratorContext context;
+  context.cgroup_mode = mode;
+  try {
+    const GeneratorInfo& info = generator_info(job.value("scenario", ""));
+    std::unique_ptr<Generator> generator = info.make(job.value("params", nlohmann::json::object()), context);
+    std::vector<std::string> names = {"timer_overhead"};
+    for (const StatRead& r : generator->stat_reads()) names.push_back(r.metric);
+    return names;
+  } catch (const std::invalid_argument& e) {
+    throw KregError("job " + job.value("job_id", std::string("?")) + ": " + e.what());
+  }
+}
 
 CLI::App* add_bisect_command(CLI::App& app, BisectCliOptions& o) {
   CLI::App* cmd = app.add_subcommand(

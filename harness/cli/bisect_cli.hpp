@@ -36,6 +36,11 @@ struct BisectCliOptions {
 // Adds the subcommand and its options to `app`.
 CLI::App* add_bisect_command(CLI::App& app, BisectCliOptions& options);
 
+// Every latency metric a sweep of `job` records in cgroup `mode`:
+// timer_overhead and what its generator times. Creates nothing; KregError
+// for an unknown scenario or a bad parameter.
+std::vector<std::string> job_metric_names(const nlohmann::json& job, const std::string& mode);
+
 // Returns the exit code: 0 culprit found and confirmed; throws KregError
 // (exit 2) with the one-line answer when it cannot be decided or a check
 // stops it; 130 when stopped by Ctrl-C.

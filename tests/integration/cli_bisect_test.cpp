@@ -81,10 +81,10 @@ TEST(CliBisect, MetricTheJobDoesNotProduce) {
   CapturedRun r = bisect(out, {"--job", "netns/dead", "--metric", "root_memory_numa_stat_read", "debian:bookworm:6.1"});
   expect_one_line_error(r, "--metric root_memory_numa_stat_read is not a metric job netns/dead produces");
   EXPECT_NE(r.err.find("sysctl_core_somaxconn_open"), std::string::npos) << "the error lists the job's metrics";
-  // v1 and v2 memcg jobs time different files.
-  expect_one_line_error(bisect(out, {"--job", "memcg-churn/tmpfs-4096/v2", "--metric",
-                                     "root_memory_usage_in_bytes_read", "debian:bookworm:6.1"}),
-                        "is not a metric job");
+  // v1 and v2 memcg jobs time different files: cgroup.stat is v2's.
+  expect_one_line_error(
+      bisect(out, {"--job", "memcg-churn/tmpfs-4096/v1", "--metric", "root_cgroup_stat_read", "debian:bookworm:6.1"}),
+      "is not a metric job");
   expect_nothing_started(out);
 }
 

@@ -15,7 +15,7 @@
 #include "harness/bisect/bisect_search.hpp"
 #include "harness/bisect/packaged_kernels.hpp"
 #include "harness/bisect/step_vote.hpp"
-#include "scenarios/stat_read_catalog.hpp"
+#include "harness/cli/bisect_cli.hpp"
 #include "vm/common/error.hpp"
 
 namespace kreg {
@@ -116,21 +116,26 @@ TEST(BisectVote, WholeBisectionOnRealVerdicts) {
   }
 }
 
-TEST(BisectVote, ScenarioMetricsAreTheOnesRealRecordsHold) {
+TEST(BisectVote, JobMetricsAreTheOnesRealRecordsHold) {
   for (const char* job : {"netns__dead", "netns__live"}) {
     const nlohmann::json r = record("6.1.0-50-cloud-amd64", job);
     std::set<std::string> recorded;
     for (const auto& p : r["points"])
       for (const auto& [name, m] : p["metrics"].items()) recorded.insert(name);
-    const std::vector<std::string> named = scenario_metric_names("netns", r["params"], "v1");
+    const std::vector<std::string> named =
+        job_metric_names({{"job_id", job}, {"scenario", "netns"}, {"params", r["params"]}}, "v1");
     EXPECT_EQ(recorded, std::set<std::string>(named.begin(), named.end())) << job;
   }
-  EXPECT_THROW(scenario_metric_names("nosuch", {}, "v1"), std::invalid_argument);
-  EXPECT_THROW(scenario_metric_names("netns", {{"sysctls", {"../etc"}}}, "v1"), std::invalid_argument);
-  std::vector<std::string> v2 = scenario_metric_names("memcg-churn", {}, "v2");
-  EXPECT_NE(std::find(v2.begin(), v2.end(), "root_cgroup_stat_read"), v2.end());
-  std::vector<std::string> extra = scenario_metric_names("netns", {{"sysctls", {"net/ipv4/tcp_mem"}}}, "v1");
-  EXPECT_NE(std::find(extra.begin(), extra.end(), "sysctl_net_ipv4_tcp_mem_open"), extra.end());
+  EXPECT_THROW(job_metric_names({{"scenario", "nosuch"}}, "v1"), KregError);
+  auto has = [](const std::vector<std::string>& names, const std::string& m) {
+    return std::find(names.begin(), names.end(), m) != names.end();
+  };
+  const nlohmann::json memcg = {{"scenario", "memcg-churn"}, {"params", nlohmann::json::object()}};
+  EXPECT_TRUE(has(job_metric_names(memcg, "v2"), "root_cgroup_stat_read"));
+  EXPECT_FALSE(has(job_metric_names(memcg, "v1"), "root_cgroup_stat_read"));  // cgroup.stat is v2's
+  EXPECT_TRUE(has(job_metric_names(memcg, "v1"), "root_memory_numa_stat_read"));
+  const nlohmann::json extra = {{"scenario", "netns"}, {"params", {{"sysctls", {"net/ipv4/tcp_mem"}}}}};
+  EXPECT_TRUE(has(job_metric_names(extra, "v1"), "sysctl_net_ipv4_tcp_mem_open"));
 }
 
 TEST(BisectList, EndpointsAreCheckedAndCut) {
