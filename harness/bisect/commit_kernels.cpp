@@ -89,7 +89,8 @@ class CommitKernels : public KernelSequence {
   }
 
  private:
-  std::string tree() const { return work_dir_ + "/tree"; }
+  // src/ beside the builder's obj/: the layout of a tarball's workspace.
+  std::string tree() const { return work_dir_ + "/src"; }
 
   // One private checkout per repository, held under a lock for the bisect's
   // life: two bisects of one repository take turns instead of fighting.

@@ -1,6 +1,6 @@
 #include "harness/cli/bisect_cli.hpp"
 
-#include <openssl/evp.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -17,6 +17,8 @@
 #include "vm/boot/guest_image.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
+#include "vm/common/sha256.hpp"
+#include "vm/kernels/source_kernel.hpp"
 
 namespace fs = std::filesystem;
 
@@ -80,21 +82,36 @@ Suite bisect_suite(const BisectCliOptions& o, std::string& mode) {
   return apply_overrides(suite, run);
 }
 
-std::string sha256_text(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) out += std::string{hex[digest[i] >> 4], hex[digest[i] & 15]};
-  return out;
-}
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// A commit's tree becomes a kernel through the source path (kernel specs
-// "src:PATH", issue 12): out of tree, one object tree per source tree.
+// A commit's checkout becomes a kernel through the source build (issue 12)
+// directly: the checkout is the tree (no mirror of it), <work>/obj beside it
+// is the one object tree every step shares, so a step rebuilds only what its
+// commit changed, and ccache's base dir <work> gives the same relative paths
+// (src/, obj/) as a tarball's workspace, so a tree already built there hits.
+// The source identity is the commit (plus the diff when a revert is applied
+// on top): a commit built before is found in the cache without running make.
 KernelImage build_tree(const std::string& tree, const std::string& cache_dir, std::string& how) {
-  how = "built from source";
-  return obtain_kernel("src:" + tree, cache_dir);
+  const CapturedRun head = run_captured({"git", "-C", tree, "rev-parse", "HEAD"});
+  if (head.exit_code != 0) throw KregError("git rev-parse HEAD in " + tree + " failed: " + first_line(head.err));
+  const std::string commit = first_line(head.out);
+  const std::string diff = run_captured({"git", "-C", tree, "diff", "HEAD"}).out;
+  const std::string work = fs::path(tree).parent_path().string();
+  SourceBuildRequest r;
+  r.what = "commit " + commit.substr(0, 12) + (diff.empty() ? "" : " with changes (revert)");
+  r.tree = tree;
+  r.source_id = "git:" + commit + (diff.empty() ? "" : "+diff-sha256:" + sha256_text(diff));
+  r.object_dir = work + "/obj";
+  r.kernels_dir = cache_dir + "/kernels";
+  r.state_dir = work;
+  const SourceBuild b = build_kernel_source(r);
+  const nlohmann::json& rec = b.record;
+  how = b.cached ? "cached"
+                 : fmt::format("built{}: {} files compiled, make {:.0f} s{}",
+                               rec.value("incremental", false) ? " incrementally" : " (full)",
+                               rec.value("files_compiled", 0), rec.value("build_wall_s", 0.0),
+                               rec.contains("ccache") && rec["ccache"].value("used", false) ? ", ccache" : "");
+  return kernel_from_source_build(b, "");
 }
 
 void draw_plot(const std::string& python, const std::string& dir) {
