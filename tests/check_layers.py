@@ -29,7 +29,10 @@ ALLOWED = {
     "harness/findings": ["stats", "bench", "scenarios"],
     "harness/compare": ["harness/findings", "harness/store", "harness/term", "stats", "bench", "vm/common"],
     "harness/cluster": ["harness/matrix", "harness/store", "vm/common"],
-    "harness/cli": ["harness/cluster", "harness/compare", "harness/findings", "harness/matrix", "harness/store", "harness/term",
+    "harness/bisect": ["harness/matrix", "harness/compare", "harness/store", "harness/term", "vm/boot", "vm/kernels",
+                       "vm/common"],
+    "harness/cli": ["harness/bisect", "harness/cluster", "harness/compare", "harness/findings", "harness/matrix",
+                    "harness/store", "harness/term",
                     "vm/boot", "vm/kernels", "vm/common", "bench", "scenarios"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

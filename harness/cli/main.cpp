@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "harness/cli/bisect_cli.hpp"
 #include "harness/cli/catalog_command.hpp"
 #include "harness/cli/cluster_cli.hpp"
 #include "harness/cli/findings_command.hpp"
@@ -154,6 +155,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   findings_cmd->add_option("--limit", findings.limit, "print at most N findings (0: all)")->capture_default_str();
 
+  kreg::BisectCliOptions bisect;
+  CLI::App* bisect_cmd = kreg::add_bisect_command(app, bisect);
+
   // CLI11 reports a misspelt subcommand as "a subcommand is required"; name it.
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) known |= argc > 1 && sub->check_name(argv[1]);
@@ -161,7 +165,7 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "kreg: error: unknown subcommand '%s' (known: run, scenario, report, findings, kernels, catalog, compare, "
-        "plan, merge, submit; see kreg --help)\n",
+        "bisect, plan, merge, submit; see kreg --help)\n",
         argv[1]);
     return 2;
   }
@@ -190,6 +194,7 @@ int main(int argc, char** argv) {
     if (int rc = 0; cluster.dispatch(rc)) return rc;
     if (*compare_cmd) return kreg::compare_command(compare);
     if (*findings_cmd) return kreg::findings_command(findings);
+    if (*bisect_cmd) return kreg::bisect_command(bisect, std::vector<std::string>(argv, argv + argc));
   } catch (const kreg::KregError& e) {
     std::fprintf(stderr, "kreg: error: %s\n", e.what());
     return e.exit_code();

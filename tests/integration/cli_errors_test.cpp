@@ -105,8 +105,8 @@ TEST(CliErrors, HelpListsEverySubcommandAndIsNotAnError) {
     words >> name;
     listed.insert(name);
   }
-  const std::set<std::string> documented = {"run",  "scenario", "report", "catalog", "kernels",
-                                            "plan", "merge",    "submit", "compare", "findings"};
+  const std::set<std::string> documented = {"run",   "scenario", "report",  "catalog",  "kernels", "plan",
+                                            "merge", "submit",   "compare", "findings", "bisect"};
   EXPECT_EQ(listed, documented) << r.out;
   for (const auto& sub : documented) {
     CapturedRun help = run_kreg({sub, "--help"});

@@ -1,8 +1,10 @@
 #include "vm/kernels/debian_apt.hpp"
 
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <sstream>
 
@@ -93,10 +95,25 @@ PrivateApt private_apt(const std::string& suite, const std::string& cache_dir) {
     extras += deb + mirrors.main + " " + suite + "-updates main\n";
     if (!mirrors.security.empty()) extras += deb + mirrors.security + " " + suite + "-security main\n";
   }
+  // Lists updated a few minutes ago from the same sources are kept: a bisect
+  // lists a suite's kernels and then fetches them one by one, and each
+  // apt-get update costs seconds to tens of seconds.
+  const std::string stamp = apt.dir + "/lists/kreg-updated";
+  for (const std::string& sources : {base + extras, base}) {
+    std::error_code ec;
+    auto age = fs::file_time_type::clock::now() - fs::last_write_time(stamp, ec);
+    std::ifstream previous(stamp);
+    std::string used((std::istreambuf_iterator<char>(previous)), std::istreambuf_iterator<char>());
+    if (!ec && used == sources && age < std::chrono::minutes(10)) {
+      std::ofstream(apt.dir + "/sources.list", std::ios::trunc) << sources;
+      return apt;
+    }
+  }
   CapturedRun update;
   for (const std::string& sources : {base + extras, base}) {
     std::ofstream(apt.dir + "/sources.list", std::ios::trunc) << sources;
     update = apt.run("apt-get", {"-q", "update"});
+    if (update.exit_code == 0) std::ofstream(stamp, std::ios::trunc) << sources;
     if (update.exit_code == 0 || extras.empty()) break;
   }
   if (update.exit_code != 0)

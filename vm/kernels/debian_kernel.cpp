@@ -23,6 +23,53 @@ namespace kreg {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// (ABI version, package) of every cloud-amd64 image whose ABI version starts
+// with `prefix`, oldest first, one package per version (-unsigned preferred:
+// it is the image itself).
+std::vector<std::pair<std::string, std::string>> kernel_candidates(const PrivateApt& apt, const std::string& prefix) {
+  static const std::regex image(R"(^linux-image-(\d[^ ]*)-cloud-amd64(-unsigned)?$)");
+  std::map<std::string, std::string> by_version;
+  std::istringstream names(apt.run("apt-cache", {"pkgnames", "linux-image-"}).out);
+  for (std::string name; std::getline(names, name);) {
+    std::smatch m;
+    if (!std::regex_match(name, m, image) || !version_has_prefix(m[1].str(), prefix)) continue;
+    if (!by_version.count(m[1]) || m[2].matched) by_version[m[1]] = name;
+  }
+  std::vector<std::pair<std::string, std::string>> candidates(by_version.begin(), by_version.end());
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto& a, const auto& b) { return version_less(a.first, b.first); });
+  return candidates;
+}
+
+std::set<std::string> remembered_unavailable(const std::string& path) {
+  std::set<std::string> unavailable;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) unavailable.insert(line);
+  return unavailable;
+}
+
+}  // namespace
+
+bool debian_version_less(const std::string& a, const std::string& b) { return version_less(a, b); }
+
+std::vector<DebianKernelPackage> list_debian_kernels(const std::string& suite, const std::string& prefix,
+                                                     const std::string& cache_dir) {
+  FileLock lock(suite_lock_path(suite, cache_dir));
+  PrivateApt apt = private_apt(suite, cache_dir);
+  const std::set<std::string> unavailable = remembered_unavailable(apt.dir + "/unavailable.txt");
+  std::vector<DebianKernelPackage> out;
+  for (const auto& [abi_version, package] : kernel_candidates(apt, prefix)) {
+    std::string show = apt.run("apt-cache", {"show", "--no-all-versions", package}).out;
+    DebianKernelPackage p{abi_version, package, control_field(show, "Version"), control_field(show, "SHA256")};
+    // A name apt only knows from another package's relations has no version.
+    if (p.version.empty() || unavailable.count(package + "=" + p.version)) continue;
+    out.push_back(p);
+  }
+  return out;
+}
+
 KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cache_dir) {
   // debian:<suite>[:<version prefix>]
   std::string rest = spec.substr(std::string("debian:").size());
@@ -35,19 +82,8 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
   FileLock lock(suite_lock_path(suite, cache_dir));
   PrivateApt apt = private_apt(suite, cache_dir);
 
-  // Candidates newest first, one package per version (-unsigned preferred:
-  // it is the image itself).
-  static const std::regex image(R"(^linux-image-(\d[^ ]*)-cloud-amd64(-unsigned)?$)");
-  std::map<std::string, std::string> by_version;
-  std::istringstream names(apt.run("apt-cache", {"pkgnames", "linux-image-"}).out);
-  for (std::string name; std::getline(names, name);) {
-    std::smatch m;
-    if (!std::regex_match(name, m, image) || !version_has_prefix(m[1].str(), prefix)) continue;
-    if (!by_version.count(m[1]) || m[2].matched) by_version[m[1]] = name;
-  }
-  std::vector<std::pair<std::string, std::string>> candidates(by_version.begin(), by_version.end());
-  std::sort(candidates.begin(), candidates.end(),
-            [](const auto& a, const auto& b) { return version_less(b.first, a.first); });
+  std::vector<std::pair<std::string, std::string>> candidates = kernel_candidates(apt, prefix);
+  std::reverse(candidates.begin(), candidates.end());  // newest first
   if (candidates.empty())
     throw KregError("Debian suite '" + suite + "' has no linux-image-" + prefix + "*-cloud-amd64 package");
 
@@ -56,11 +92,7 @@ KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cach
   // Packages the mirror refused before are remembered, so the next run does
   // not ask again (its pool does not change under a listed version).
   const std::string unavailable_path = apt.dir + "/unavailable.txt";
-  std::set<std::string> unavailable;
-  {
-    std::ifstream in(unavailable_path);
-    for (std::string line; std::getline(in, line);) unavailable.insert(line);
-  }
+  const std::set<std::string> unavailable = remembered_unavailable(unavailable_path);
   std::string first_error;
   size_t tried = 0;
   for (size_t c = 0; c < candidates.size() && tried < 4; ++c) {

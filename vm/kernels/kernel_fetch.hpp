@@ -69,6 +69,25 @@ std::string control_field(const std::string& stanza, const std::string& field);
 // the host's configured Debian mirror (the host's apt state is untouched).
 KernelImage fetch_debian_kernel(const std::string& spec, const std::string& cache_dir);
 
+// One cloud-amd64 kernel package of a Debian suite, as apt lists it.
+struct DebianKernelPackage {
+  std::string abi_version;  // "6.1.0-52"
+  std::string package;      // "linux-image-6.1.0-52-cloud-amd64" (-unsigned where there is one)
+  std::string version;      // "6.1.180-1"
+  std::string sha256;
+};
+
+// Every cloud-amd64 kernel of Debian suite `suite` (with its -updates and
+// -security archives) whose ABI version starts with `prefix` ("" = all),
+// oldest first: what a bisect over point releases walks. Packages the mirror
+// refused before are left out. Each is fetched with
+// fetch_debian_kernel("debian:<suite>:<abi_version>").
+std::vector<DebianKernelPackage> list_debian_kernels(const std::string& suite, const std::string& prefix,
+                                                     const std::string& cache_dir);
+
+// Debian ABI version order ("6.1.0-9" < "6.1.0-10" < "6.12.117+deb13").
+bool debian_version_less(const std::string& a, const std::string& b);
+
 // The one entry point for a kernel spec as users write it (suites, --kernel,
 // `kreg kernels fetch`): "" = newest Debian 6.1 cloud, "debian:..." via apt,
 // "src:..." and "debian-source:..." built from source (source_kernel.hpp),
