@@ -225,10 +225,17 @@ void KernelSourceBuild::prepare() {
   s.prepared = true;
   if ((s.cached_key = lookup_input(r.state_dir, s.input_key, r.kernels_dir))) return;  // built before: no work
 
+  // A patch that does not apply is bad input: say so before waiting for the
+  // tree's lock, which another build may hold for its whole make. Reading
+  // the originals needs no lock: edits.json is written before any file
+  // changes, and a pristine copy never changes once saved.
+  {
+    TreeEdits unlocked(r.tree);
+    check_patch_series(
+        s.patches, [&](const std::string& rel) { return unlocked.original(rel); }, r.what);
+  }
   FileLock lock(s.lock_path());
   TreeEdits tree_edits(r.tree);
-  check_patch_series(
-      s.patches, [&](const std::string& rel) { return tree_edits.original(rel); }, r.what);
   tree_edits.set(s.edits());
   s.configure();
   s.key = s.cache_key(sha256_text(s.final_config));
