@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "harness/cli/kernel_build_bench.hpp"
+#include "harness/cli/kernel_cache_view.hpp"
 #include "harness/term/text_table.hpp"
 #include "vm/common/error.hpp"
 #include "vm/kernels/kernel_features.hpp"
@@ -22,119 +23,6 @@ namespace kreg {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CachedKernel {
-  std::string key;  // the cache directory's name (the package's sha256), "" for a bare bzImage
-  std::string dir;
-  nlohmann::json record;  // kernel.json as stored
-  KernelImage image;
-  std::optional<KernelVersion> version;
-  std::vector<KernelFeature> features;
-  nlohmann::json guest_features;  // <dir>/guest_features.json, null until a VM run wrote it
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-CachedKernel describe(const KernelImage& image, const std::string& dir, nlohmann::json record) {
-  CachedKernel c;
-  c.dir = dir;
-  c.key = dir.empty() ? "" : fs::path(dir).filename().string();
-  c.record = std::move(record);
-  c.image = image;
-  c.version = kernel_version(image.config_path.empty() ? "" : read_text(image.config_path), image.release);
-  c.features = probe_kernel_features(image);
-  if (!dir.empty() && fs::exists(dir + "/guest_features.json")) {
-    try {
-      c.guest_features = nlohmann::json::parse(read_text(dir + "/guest_features.json"));
-    } catch (const nlohmann::json::exception& e) {
-      c.guest_features = "unreadable: " + std::string(e.what());
-    }
-  }
-  return c;
-}
-
-// Every <cache>/kernels/<sha256>/kernel.json, oldest kernel version first.
-std::vector<CachedKernel> cached_kernels(const std::string& cache_dir) {
-  std::vector<CachedKernel> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(cache_dir + "/kernels", ec)) {
-    const std::string json_path = entry.path() / "kernel.json";
-    if (!fs::exists(json_path)) continue;  // an extraction that never finished
-    try {
-      nlohmann::json record = nlohmann::json::parse(read_text(json_path));
-      out.push_back(describe(kernel_from_json(record), entry.path(), record));
-    } catch (const nlohmann::json::exception& e) {
-      std::fprintf(stderr, "kreg: skipping %s: %s\n", json_path.c_str(), e.what());
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const CachedKernel& a, const CachedKernel& b) {
-    return std::tie(a.version, a.image.release, a.key) < std::tie(b.version, b.image.release, b.key);
-  });
-  return out;
-}
-
-// The cache directory a kernel was extracted into, "" for a bare bzImage
-// (kernel_from_path leaves those where they are).
-std::string cache_dir_of(const KernelImage& k, const std::string& cache_dir) {
-  std::error_code ec;
-  fs::path dir = fs::path(k.vmlinuz).parent_path();
-  if (fs::exists(dir / "kernel.json") && fs::equivalent(dir.parent_path(), fs::path(cache_dir) / "kernels", ec))
-    return dir;
-  return "";
-}
-
-bool is_hex_prefix(const std::string& s) {
-  return s.size() >= 4 && s.size() <= 64 &&
-         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
-}
-
-bool matches(const CachedKernel& c, const std::string& spec) {
-  const KernelImage& k = c.image;
-  if (spec == k.release || spec == k.package || spec == k.source || k.source.rfind(spec + " ", 0) == 0) return true;
-  if (k.build.is_object() && spec == default_source_label(k)) return true;
-  std::string lower = spec;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  return is_hex_prefix(lower) && (c.key.rfind(lower, 0) == 0 || k.image_sha256.rfind(lower, 0) == 0);
-}
-
-// `show`'s argument: a cached kernel's release, package, source spec or
-// sha256 prefix; else a kernel file (extracted into the cache like --kernel).
-CachedKernel resolve(const std::string& spec, const std::string& cache_dir) {
-  std::vector<CachedKernel> found;
-  for (auto& c : cached_kernels(cache_dir))
-    if (matches(c, spec)) found.push_back(std::move(c));
-  // A source spec names its unpatched build; patched ones go by label or key.
-  if (found.size() > 1 && KernelSpec(spec).is_source()) {
-    std::vector<CachedKernel> plain;
-    for (auto& c : found)
-      if (c.image.build.is_object() && c.image.build.value("patches", nlohmann::json::array()).empty())
-        plain.push_back(c);
-    if (plain.size() == 1) return plain[0];
-  }
-  if (found.size() == 1) return found[0];
-  if (found.size() > 1) {
-    std::string which;
-    for (const auto& c : found)
-      which += (which.empty() ? "" : ", ") +
-               (c.image.build.is_object() ? default_source_label(c.image) : c.image.release) + " (" +
-               c.key.substr(0, 12) + ")";
-    throw KregError("'" + spec + "' matches " + std::to_string(found.size()) + " cached kernels: " + which +
-                    "; give the release or a sha256 prefix");
-  }
-  if (spec.rfind("debian:", 0) == 0 || KernelSpec(spec).is_source())
-    throw KregError("kernel '" + spec + "' is not in the cache " + cache_dir +
-                    "/kernels (fetch it: kreg kernels fetch " + spec + ")");
-  if (!spec.empty() && fs::is_regular_file(spec)) {
-    KernelImage k = kernel_from_path(spec, cache_dir);
-    return describe(k, cache_dir_of(k, cache_dir), to_json(k));
-  }
-  throw KregError("no cached kernel matches '" + spec + "' in " + cache_dir +
-                  "/kernels (give a release, package, source spec or sha256 prefix from 'kreg kernels list', or a "
-                  "kernel file)");
-}
 
 nlohmann::json kernel_json(const CachedKernel& c) {
   return {{"sha256", c.key},
@@ -273,7 +161,7 @@ int fetch(const std::vector<KernelSpec>& specs, const std::string& cache_dir, bo
     std::fprintf(stderr, "kreg: fetching %s\n",
                  spec.spec.empty() ? "the default kernel (newest Debian 6.1 cloud)" : spec.describe().c_str());
     KernelImage k = obtain_kernel(spec, cache_dir);
-    CachedKernel c = describe(k, cache_dir_of(k, cache_dir), to_json(k));
+    CachedKernel c = describe_obtained(k, cache_dir);
     if (json) {
       out.push_back(kernel_json(c));
       continue;
@@ -302,7 +190,7 @@ int show(const std::vector<std::string>& specs, const std::string& cache_dir, bo
         "kreg kernels show needs a kernel: a release, sha256 prefix or source spec from 'kreg kernels list'");
   nlohmann::json out = nlohmann::json::array();
   for (size_t i = 0; i < specs.size(); ++i) {
-    CachedKernel c = resolve(specs[i], cache_dir);
+    CachedKernel c = resolve_cached_kernel(specs[i], cache_dir);
     if (json) {
       out.push_back(kernel_json(c));
       continue;
