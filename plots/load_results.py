@@ -83,7 +83,11 @@ def _normalise(record):
 
 
 def release(record):
-    return str((record.get("kernel") or {}).get("release") or "unknown kernel")
+    """The kernel's name in this run: the unit's kernel label, else the kernel's release. Two kernels
+    of one release (6.1.192 built from source, and with the control patch) have their own labels;
+    keyed by release they would be averaged into one line."""
+    label = (record.get("unit") or {}).get("kernel_label")
+    return str(label or (record.get("kernel") or {}).get("release") or "unknown kernel")
 
 
 def accelerator(record):

@@ -9,8 +9,9 @@
 //    that source with 4.19's numa_stat walk restored, at a sweep small
 //    enough for CI. kreg compare must find no slope regression from binary
 //    to source (a constant offset from the smaller config is printed, not
-//    hidden) and must flag the root memory.numa_stat slope from source to
-//    patched, with exit 1.
+//    hidden) and must flag root memory.numa_stat (v1) from source to patched,
+//    with exit 1, its detail naming the slope (the points decide at this
+//    4-point sweep: the slopes' 99% intervals overlap).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -184,13 +185,23 @@ TEST_F(SourceControl, PatchedSourceRegressesOnTheRootNumaStatSlope) {
   ASSERT_EQ(run_->exit_code, 0) << run_->err;
   CapturedRun r = compare(1, 2);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  bool named = false;
+  // The verdict on root memory.numa_stat (v1) is REGRESSION, and its detail
+  // names the slope per dying memcg. At this sweep (4 points, 99% Student-t
+  // intervals with 2 degrees of freedom) the slope intervals overlap, so the
+  // points decide the verdict, not the slope: measured 2026-12-01, 25-28 ms
+  // at 1,000-4,000 dying against 75-185 us unpatched.
+  bool table = false, slope = false;
   std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);)
-    if (line.find("root_memory_numa_stat_read") != std::string::npos && line.find("regression") != std::string::npos &&
-        line.find("slope") != std::string::npos)
-      named = true;
-  EXPECT_TRUE(named) << r.out;
+  for (std::string line, prev; std::getline(lines, line); prev = line) {
+    if (line.find("memcg-churn/tmpfs-4096/v1") != std::string::npos &&
+        line.find("root_memory_numa_stat_read") != std::string::npos && line.find("REGRESSION") != std::string::npos)
+      table = true;
+    if (prev == "REGRESSION memcg-churn/tmpfs-4096/v1 root_memory_numa_stat_read" &&
+        line.find("slope over 0..") != std::string::npos)
+      slope = true;
+  }
+  EXPECT_TRUE(table) << r.out;
+  EXPECT_TRUE(slope) << r.out;
 }
 
 }  // namespace
