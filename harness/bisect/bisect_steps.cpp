@@ -124,6 +124,12 @@ std::vector<StepRun> StepMeasurer::measure(const std::vector<size_t>& positions,
       s.skip_reason = skip.what();
     }
     steps.push_back(std::move(s));
+    // Ctrl-C reaches a kernel build's make too, which then fails: that is a
+    // stop (resumed later), not a kernel that does not build.
+    if (stop_asked()) {
+      for (auto& step : steps) step.stopped = !step.restored;
+      return steps;
+    }
   }
   return run(std::move(steps), std::move(requests), std::move(which));
 }
@@ -152,6 +158,10 @@ StepRun StepMeasurer::measure_revert(size_t position, int tries) {
     why = skip.what();
   }
   s.entry["obtain"] = {{"how", k ? "built" : "failed"}, {"seconds", seconds_since(started)}};
+  if (stop_asked()) {
+    s.stopped = true;
+    return s;
+  }
   if (!k) {
     s.skip_reason = why;
     return run({s}, {}, {}).front();

@@ -44,6 +44,8 @@ class StepMeasurer {
   StepRun restore(const nlohmann::json& step) const;
   std::vector<StepRun> run(std::vector<StepRun> steps, std::vector<MeasureRequest> requests, std::vector<size_t> which);
 
+  bool stop_asked() const { return context_.env.stop && context_.env.stop->load(); }
+
   KernelSequence& sequence_;
   MeasureContext& context_;
   const nlohmann::json doc_;  // bisect.json as the session found it
