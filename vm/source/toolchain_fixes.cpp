@@ -74,7 +74,10 @@ struct FailureRule {
 // Recognised failures, in the order a build meets them.
 const FailureRule kFailureRules[] = {
     {"selinux-off", R"(#error New address family defined)"},
-    {"tools-no-werror", R"(tools/(objtool|lib/subcmd)/.*error: .*\[-Werror)"},
+    // 4.19.222's objtool build names the header bare ("subcmd-util.h:56:23:
+    // error: ..."), so the files of tools/lib/subcmd are matched by name too.
+    {"tools-no-werror",
+     R"((tools/(objtool|lib/subcmd)/\S*|(subcmd-util|subcmd-config|exec-cmd|help|pager|parse-options|run-command|sigchain)\.[ch]):\d+:\d+: error: .*\[-Werror)"},
     {"hostcflags-fcommon", R"(multiple definition of .yylloc')"},
     {"boot-compressed-fcommon", R"(multiple definition of .__force_order')"},
     {"skip-stack-validation", R"(missing symbol table)"},
