@@ -26,7 +26,7 @@ ALLOWED = {
     "harness/term": [],
     "harness/store": ["vm/common"],
     "harness/matrix": ["harness/store", "harness/term", "vm/boot", "vm/kernels", "vm/common", "bench", "scenarios"],
-    "harness/findings": ["stats", "bench", "scenarios"],
+    "harness/findings": ["stats", "bench", "scenarios", "vm/common"],
     "harness/compare": ["harness/findings", "harness/store", "harness/term", "stats", "bench", "vm/common"],
     "harness/cluster": ["harness/matrix", "harness/store", "vm/common"],
     "harness/bisect": ["harness/matrix", "harness/compare", "harness/store", "harness/term", "vm/boot", "vm/kernels",

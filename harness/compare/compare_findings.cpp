@@ -158,7 +158,7 @@ findings::Findings compare_findings(
   }
   findings::rank(out.items);
   out.kernels.assign(kernels.begin(), kernels.end());
-  std::sort(out.kernels.begin(), out.kernels.end(), findings::version_less);
+  std::sort(out.kernels.begin(), out.kernels.end(), version_less);
   out.accelerators.assign(accels.begin(), accels.end());
   out.accelerator_note = findings::accelerator_note(out.accelerators);
   int not_compared = r.count(Verdict::NotCompared);

@@ -97,27 +97,6 @@ std::map<std::string, std::string> shorten(const std::vector<std::string>& label
 
 }  // namespace
 
-bool version_less(const std::string& a, const std::string& b) {
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
-      size_t ie = i, je = j;
-      while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
-      while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
-      unsigned long long na = std::stoull(a.substr(i, std::min<size_t>(ie - i, 18)));
-      unsigned long long nb = std::stoull(b.substr(j, std::min<size_t>(je - j, 18)));
-      if (na != nb) return na < nb;
-      i = ie;
-      j = je;
-    } else {
-      if (a[i] != b[j]) return a[i] < b[j];
-      ++i;
-      ++j;
-    }
-  }
-  return a.size() - i < b.size() - j;
-}
-
 std::vector<const json*> Line::points() const {
   std::vector<const json*> out;
   for (const json* r : records)

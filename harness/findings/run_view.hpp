@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+#include "vm/common/version_order.hpp"
 
 #include "harness/findings/record_series.hpp"
 #include "scenarios/generator_table.hpp"
@@ -56,9 +57,6 @@ RunView build_view(const std::vector<RecordRef>& records);
 
 // A record's job family: its job id without the repetition and the cgroup mode part.
 std::string family_of(const nlohmann::json& record);
-
-// Natural ordering of kernel labels: 5.10 < 6.1 < 6.12 < 7.3.
-bool version_less(const std::string& a, const std::string& b);
 
 // What a family's x counts, for sentences: the generator table's x label without its
 // parenthesis ("memcgs churned", "live network namespaces").

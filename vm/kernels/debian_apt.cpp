@@ -129,25 +129,4 @@ bool version_has_prefix(const std::string& version, const std::string& prefix) {
          !std::isdigit(static_cast<unsigned char>(prefix.back()));
 }
 
-// Version ordering for "6.1.0-56" vs "6.12.117+deb13": numeric runs compared as numbers.
-bool version_less(const std::string& a, const std::string& b) {
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (std::isdigit(a[i]) && std::isdigit(b[j])) {
-      size_t ie = i, je = j;
-      while (ie < a.size() && std::isdigit(a[ie])) ++ie;
-      while (je < b.size() && std::isdigit(b[je])) ++je;
-      long long x = std::stoll(a.substr(i, ie - i)), y = std::stoll(b.substr(j, je - j));
-      if (x != y) return x < y;
-      i = ie;
-      j = je;
-    } else {
-      if (a[i] != b[j]) return a[i] < b[j];
-      ++i;
-      ++j;
-    }
-  }
-  return a.size() - i < b.size() - j;
-}
-
 }  // namespace kreg

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <vector>
+#include "vm/common/version_order.hpp"
 
 #include "vm/common/process.hpp"
 
@@ -29,8 +30,5 @@ std::string apt_error(const std::string& err);
 
 // "6.1" names 6.1.x, not 6.12: the prefix must end at a version boundary.
 bool version_has_prefix(const std::string& version, const std::string& prefix);
-
-// Version ordering for "6.1.0-56" vs "6.12.117+deb13": numeric runs compared as numbers.
-bool version_less(const std::string& a, const std::string& b);
 
 }  // namespace kreg
