@@ -98,4 +98,17 @@ void expect_complete(const std::string& run_dir) {
   }
 }
 
+ResumeOutcome resume_to_completion(const std::string& results, const std::string& run_id, const std::string& run_dir,
+                                   const Records& before, const std::string& dir) {
+  CapturedRun resumed = run_kreg({"run", "--resume", run_id, "--results", results});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  expect_complete(run_dir);
+  ResumeOutcome out;
+  out.lost = units_lost(before, run_dir);
+  EXPECT_EQ(out.lost, 0);
+  out.left = processes_left(dir);
+  EXPECT_TRUE(out.left.empty()) << joined(out.left);
+  return out;
+}
+
 }  // namespace kreg::test

@@ -35,4 +35,13 @@ void table_row(const std::string& fault, const std::string& reported, int lost, 
 // After a resume: the run is complete, and no unit still names a QEMU.
 void expect_complete(const std::string& run_dir);
 
+// kreg run --resume RUN_ID --results RESULTS must exit 0 and complete the
+// run, losing none of `before` and leaving nothing running that names `dir`.
+struct ResumeOutcome {
+  int lost = 0;
+  std::vector<std::string> left;
+};
+ResumeOutcome resume_to_completion(const std::string& results, const std::string& run_id, const std::string& run_dir,
+                                   const Records& before, const std::string& dir);
+
 }  // namespace kreg::test

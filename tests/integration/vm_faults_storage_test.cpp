@@ -57,13 +57,7 @@ TEST(VmFaults, ResultsFilesystemFillsUpMidRun) {
   for (const auto& [path, bytes] : before) EXPECT_EQ(file_bytes(path), bytes) << path;
 
   fs::remove(root + "/filler");
-  CapturedRun resumed = run_kreg({"run", "--resume", "f", "--results", root});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  expect_complete(run_dir);
-  const int lost = units_lost(before, run_dir);
-  EXPECT_EQ(lost, 0);
-  const auto left = processes_left(dir.path);
-  EXPECT_TRUE(left.empty()) << joined(left);
+  const auto [lost, left] = resume_to_completion(root, "f", run_dir, before, dir.path);
   table_row("results tmpfs (96 MiB) filled while unit 2 of 2 runs", reported, lost, left_after.size(),
             "ok after freeing space");
   table_row("--resume on the still-full tmpfs", last_line(full.err), lost, left.size(),
@@ -96,13 +90,7 @@ TEST(VmFaults, ResultsDirectoryRefusesRunJsonMidRun) {
   EXPECT_TRUE(left_after.empty()) << joined(left_after);
 
   fs::remove(run_dir + "/run.json.tmp");
-  CapturedRun resumed = run_kreg({"run", "--resume", "w", "--results", dir.path});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  expect_complete(run_dir);
-  const int lost = units_lost(before, run_dir);
-  EXPECT_EQ(lost, 0);
-  const auto left = processes_left(dir.path);
-  EXPECT_TRUE(left.empty()) << joined(left);
+  const auto [lost, left] = resume_to_completion(dir.path, "w", run_dir, before, dir.path);
   table_row("run.json write refused mid-run (EISDIR), 2 VMs running", reported, lost, left_after.size(),
             "ok, " + std::to_string(2 - before.size()) + " unit(s) rerun");
 }
@@ -133,13 +121,7 @@ TEST(VmFaults, FlippedByteInTtyS1FailsTheUnitOnItsCrc) {
   const auto left_after = processes_left(dir.path);
   EXPECT_TRUE(left_after.empty()) << joined(left_after);
 
-  CapturedRun resumed = run_kreg({"run", "--resume", "c", "--results", dir.path});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  expect_complete(run_dir);
-  const int lost = units_lost(before, run_dir);
-  EXPECT_EQ(lost, 0);
-  const auto left = processes_left(dir.path);
-  EXPECT_TRUE(left.empty()) << joined(left);
+  const auto [lost, left] = resume_to_completion(dir.path, "c", run_dir, before, dir.path);
   table_row("one bit flipped in unit 1's ttyS1 job frame", "unit failed: " + a["reason"].get<std::string>(), lost,
             left_after.size(), "ok, 1 unit rerun");
 }

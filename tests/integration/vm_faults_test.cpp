@@ -164,13 +164,7 @@ TEST(VmFaults, StoppedQemuIsKilledAtItsTimeout) {
   const auto left_after = processes_left(run_dir);
   EXPECT_TRUE(left_after.empty()) << joined(left_after);
 
-  CapturedRun resumed = run_kreg({"run", "--resume", "s", "--results", dir.path});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  expect_complete(run_dir);
-  const int lost = units_lost(before, run_dir);
-  EXPECT_EQ(lost, 0);
-  const auto left = processes_left(dir.path);
-  EXPECT_TRUE(left.empty()) << joined(left);
+  const auto [lost, left] = resume_to_completion(dir.path, "s", run_dir, before, dir.path);
   table_row(
       "SIGSTOP one QEMU past its " + std::to_string(timeout_s) + " s timeout",
       "unit failed after " + std::to_string(int(a["wall_s"].get<double>())) + " s: " + a["reason"].get<std::string>(),
