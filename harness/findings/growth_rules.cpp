@@ -235,9 +235,7 @@ std::optional<Finding> threshold_finding(const std::vector<const MetricGrowth*>&
 std::vector<Finding> slope_findings(const RunView& view, const Settings& s) {
   std::vector<Finding> out;
   for (const auto& group : family_groups(view)) {
-    std::set<std::string> names;
-    for (const Line* l : group)
-      for (const auto& [name, pts] : l->metrics) names.insert(name);
+    const std::set<std::string> names = group_metric_names(group);
     // slope and threshold: metrics grouped by the kernels they grow on
     std::vector<MetricGrowth> growths;
     for (const auto& name : names) {

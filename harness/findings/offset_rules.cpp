@@ -78,9 +78,7 @@ std::string range_text(double lo, double hi) {
 std::vector<Finding> offset_findings(const RunView& view, const Settings& s) {
   std::vector<Finding> out;
   for (const auto& group : family_groups(view)) {
-    std::set<std::string> names;
-    for (const Line* l : group)
-      for (const auto& [name, pts] : l->metrics) names.insert(name);
+    const std::set<std::string> names = group_metric_names(group);
     // offset: metrics grouped by (fastest kernel, slower kernels)
     if (group.size() < 2) continue;
     std::map<std::vector<std::string>, std::vector<std::pair<std::string, std::vector<Offset>>>> by_set;

@@ -85,6 +85,13 @@ std::vector<std::vector<const Line*>> family_groups(const RunView& view) {
   return out;
 }
 
+std::set<std::string> group_metric_names(const std::vector<const Line*>& group) {
+  std::set<std::string> names;
+  for (const Line* l : group)
+    for (const auto& [name, pts] : l->metrics) names.insert(name);
+  return names;
+}
+
 std::string group_name(const Line& line) { return line.family + (line.mode.empty() ? "" : " " + line.mode); }
 
 std::string ci_text(double lo, double hi, double confidence_pct, bool ns) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,9 @@ double host_inflation(const std::map<double, double>& fast, double fast_target, 
 
 // Lines of one (family, mode), in kernel order.
 std::vector<std::vector<const Line*>> family_groups(const RunView& view);
+
+// Every latency metric any line of a group measured.
+std::set<std::string> group_metric_names(const std::vector<const Line*>& group);
 
 std::string group_name(const Line& line);  // "memcg-churn/tmpfs-4096 v2"
 std::string ci_text(double lo, double hi, double confidence_pct, bool ns);
