@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "vm/common/error.hpp"
+#include "vm/common/text_file.hpp"
 #include "vm/kernels/source_kernel.hpp"
 
 namespace kreg {
@@ -15,22 +16,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 CachedKernel describe(const KernelImage& image, const std::string& dir, nlohmann::json record) {
   CachedKernel c;
   c.dir = dir;
   c.key = dir.empty() ? "" : fs::path(dir).filename().string();
   c.record = std::move(record);
   c.image = image;
-  c.version = kernel_version(image.config_path.empty() ? "" : read_text(image.config_path), image.release);
+  c.version = kernel_version(image.config_path.empty() ? "" : read_file_or_empty(image.config_path), image.release);
   c.features = probe_kernel_features(image);
   if (!dir.empty() && fs::exists(dir + "/guest_features.json")) {
     try {
-      c.guest_features = nlohmann::json::parse(read_text(dir + "/guest_features.json"));
+      c.guest_features = nlohmann::json::parse(read_file_or_empty(dir + "/guest_features.json"));
     } catch (const nlohmann::json::exception& e) {
       c.guest_features = "unreadable: " + std::string(e.what());
     }
@@ -47,7 +43,7 @@ std::vector<CachedKernel> cached_kernels(const std::string& cache_dir) {
     const std::string json_path = entry.path() / "kernel.json";
     if (!fs::exists(json_path)) continue;  // an extraction that never finished
     try {
-      nlohmann::json record = nlohmann::json::parse(read_text(json_path));
+      nlohmann::json record = nlohmann::json::parse(read_file_or_empty(json_path));
       out.push_back(describe(kernel_from_json(record), entry.path(), record));
     } catch (const nlohmann::json::exception& e) {
       std::fprintf(stderr, "kreg: skipping %s: %s\n", json_path.c_str(), e.what());

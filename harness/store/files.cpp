@@ -1,4 +1,5 @@
 #include "harness/store/files.hpp"
+#include "vm/common/text_file.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -13,10 +14,7 @@ nlohmann::json read_json_file(const std::string& path) {
   return nlohmann::json::parse(in, nullptr, false);
 }
 
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+std::string file_bytes(const std::string& path) { return read_file_or_empty(path); }
 
 void link_or_copy(const std::string& src, const std::string& dst) {
   std::error_code ec;

@@ -1,4 +1,5 @@
 #include "vm/common/process_identity.hpp"
+#include "vm/common/text_file.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -14,11 +15,6 @@ namespace kreg {
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // Debian 12's glibc 2.36 declares pidfd_open without extern "C" (fixed in
 // 2.37), so C++ cannot link it: the system calls directly.
 int pidfd_open_(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
@@ -28,7 +24,7 @@ int pidfd_kill(int fd) { return static_cast<int>(syscall(SYS_pidfd_send_signal, 
 
 const std::string& this_boot_id() {
   static const std::string id = [] {
-    std::string text = read_text("/proc/sys/kernel/random/boot_id");
+    std::string text = read_file_or_empty("/proc/sys/kernel/random/boot_id");
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     return text;
   }();
@@ -37,7 +33,7 @@ const std::string& this_boot_id() {
 
 std::optional<ProcessIdentity> identify_process(pid_t pid) {
   if (pid <= 0) return std::nullopt;
-  std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat = read_file_or_empty("/proc/" + std::to_string(pid) + "/stat");
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
   // the fields are counted from the last ')'.
   size_t close = stat.rfind(')');
@@ -60,7 +56,7 @@ bool is_running(const ProcessIdentity& process) {
 }
 
 std::string process_cmdline(pid_t pid) {
-  std::string text = read_text("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string text = read_file_or_empty("/proc/" + std::to_string(pid) + "/cmdline");
   for (char& c : text)
     if (c == '\0') c = ' ';
   if (!text.empty() && text.back() == ' ') text.pop_back();

@@ -6,20 +6,14 @@
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
 #include "vm/common/sha256.hpp"
+#include "vm/common/text_file.hpp"
 #include "vm/source/kernel_make.hpp"
 
 namespace fs = std::filesystem;
 
 namespace kreg {
 
-namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string json_key(const nlohmann::json& inputs) { return sha256_text(inputs.dump()); }
 
@@ -34,7 +28,7 @@ std::string source_build_key(const std::string& source_id, const std::vector<std
 
 std::optional<std::string> lookup_input(const std::string& state_dir, const std::string& input_key,
                                         const std::string& kernels_dir) {
-  std::string key = read_text(state_dir + "/inputs/" + input_key);
+  std::string key = read_file_or_empty(state_dir + "/inputs/" + input_key);
   while (!key.empty() && (key.back() == '\n' || key.back() == ' ')) key.pop_back();
   if (key.empty() || !fs::exists(kernels_dir + "/" + key + "/build.json")) return std::nullopt;
   return key;
@@ -71,15 +65,15 @@ SourceBuild install_build(const std::string& tree, const std::string& object_dir
   fs::copy_file(object_dir + "/arch/x86/boot/bzImage", partial + "/vmlinuz");
   fs::copy_file(object_dir + "/.config", partial + "/config");
   fs::copy_file(log_path, partial + "/build.log");
-  if (read_text(partial + "/config").find("=m\n") != std::string::npos) {
+  if (read_file_or_empty(partial + "/config").find("=m\n") != std::string::npos) {
     std::vector<std::string> argv = make_prefix;
     argv.insert(argv.end(), {"INSTALL_MOD_PATH=" + fs::absolute(partial + "/modules").string(), "INSTALL_MOD_STRIP=1",
                              "DEPMOD=/bin/true", "modules_install"});
     const std::string install_log = partial + "/modules_install.log";
     MakeResult r = run_kernel_make(argv, install_log, "modules_install");
     if (r.exit_code != 0)
-      throw KregError("installing the modules of " + tree + " failed: " + first_build_error(read_text(install_log)) +
-                      " (log: " + install_log + ")");
+      throw KregError("installing the modules of " + tree +
+                      " failed: " + first_build_error(read_file_or_empty(install_log)) + " (log: " + install_log + ")");
   }
   record["cache_key"] = key;
   record["image_sha256"] = sha256_file(partial + "/vmlinuz");

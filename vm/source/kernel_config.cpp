@@ -1,4 +1,5 @@
 #include "vm/source/kernel_config.hpp"
+#include "vm/common/text_file.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -10,13 +11,6 @@ namespace fs = std::filesystem;
 namespace kreg {
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 bool is_kconfig_file(const fs::path& p) { return p.filename().string().rfind("Kconfig", 0) == 0; }
 
@@ -79,7 +73,7 @@ std::set<std::string> kconfig_symbols(const std::string& tree) {
   static const std::regex entry(R"(^\s*(?:menu)?config\s+([A-Za-z0-9_]+)\s*$)");
   std::set<std::string> out;
   each_kconfig(tree, [&](const fs::path& p) {
-    std::istringstream in(read_text(p));
+    std::istringstream in(read_file_or_empty(p));
     for (std::string line; std::getline(in, line);) {
       std::smatch m;
       if (std::regex_match(line, m, entry)) out.insert(m[1]);
@@ -97,7 +91,7 @@ std::string kconfig_depends(const std::string& tree, const std::string& symbol) 
   std::string out;
   std::set<std::string> seen;
   each_kconfig(tree, [&](const fs::path& p) {
-    std::istringstream in(read_text(p));
+    std::istringstream in(read_file_or_empty(p));
     bool inside = false;
     for (std::string line; std::getline(in, line);) {
       if (std::regex_search(line, entry)) {

@@ -13,6 +13,7 @@
 #include "vm/common/error.hpp"
 #include "vm/common/file_lock.hpp"
 #include "vm/common/sha256.hpp"
+#include "vm/common/text_file.hpp"
 #include "vm/source/build_install.hpp"
 #include "vm/source/compiler_cache.hpp"
 #include "vm/source/config_fragment.hpp"
@@ -31,13 +32,8 @@ namespace {
 
 constexpr int kMaxFixRounds = 6;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 void write_if_changed(const std::string& path, const std::string& text) {
-  if (fs::exists(path) && read_text(path) == text) return;  // keep its mtime: no needless rebuild
+  if (fs::exists(path) && read_file_or_empty(path) == text) return;  // keep its mtime: no needless rebuild
   std::ofstream(path, std::ios::trunc) << text;
 }
 
@@ -105,7 +101,7 @@ struct KernelSourceBuild::Impl {
   // Fixes an earlier build of this tree had to learn from a failure.
   std::vector<ToolchainFix> learned_fixes() const {
     std::vector<ToolchainFix> out;
-    nlohmann::json j = nlohmann::json::parse(read_text(r.state_dir + "/learned_fixes.json"), nullptr, false);
+    nlohmann::json j = nlohmann::json::parse(read_file_or_empty(r.state_dir + "/learned_fixes.json"), nullptr, false);
     if (j.is_array())
       for (const auto& f : j)
         out.push_back({f.value("id", ""), f.value("what", ""),
@@ -114,7 +110,7 @@ struct KernelSourceBuild::Impl {
   }
 
   void learn(const ToolchainFix& fix) const {
-    nlohmann::json j = nlohmann::json::parse(read_text(r.state_dir + "/learned_fixes.json"), nullptr, false);
+    nlohmann::json j = nlohmann::json::parse(read_file_or_empty(r.state_dir + "/learned_fixes.json"), nullptr, false);
     if (!j.is_array()) j = nlohmann::json::array();
     j.push_back({{"id", fix.id}, {"what", fix.what}, {"why", fix.why}});
     std::ofstream(r.state_dir + "/learned_fixes.json", std::ios::trunc) << j.dump(2) << "\n";
@@ -160,7 +156,7 @@ struct KernelSourceBuild::Impl {
     argv.push_back(target);
     MakeResult m = run_kernel_make(argv, log, r.what + " " + target);
     if (m.exit_code != 0)
-      throw KregError("make " + target + " failed for " + r.what + ": " + first_build_error(read_text(log)) +
+      throw KregError("make " + target + " failed for " + r.what + ": " + first_build_error(read_file_or_empty(log)) +
                       " (log: " + log + ")");
   }
 
@@ -172,10 +168,10 @@ struct KernelSourceBuild::Impl {
     else
       fs::copy_file(r.base_config, r.object_dir + "/.config", fs::copy_options::overwrite_existing);
     const std::vector<ConfigLine> want = required();
-    const std::string merged = merge_config(read_text(r.object_dir + "/.config"), want);
+    const std::string merged = merge_config(read_file_or_empty(r.object_dir + "/.config"), want);
     std::ofstream(r.object_dir + "/.config", std::ios::trunc) << merged;
     run_config_make("olddefconfig", log);
-    final_config = read_text(r.object_dir + "/.config");
+    final_config = read_file_or_empty(r.object_dir + "/.config");
     ConfigCheck check = check_config(final_config, want, kconfig_symbols(r.tree));
     if (!check.dropped.empty()) {
       std::string names;
@@ -260,13 +256,14 @@ SourceBuild KernelSourceBuild::build() {
   tree_edits.set(s.edits());  // another kernel of this tree may have been prepared since
   write_if_changed(r.object_dir + "/.config", s.final_config);
 
-  nlohmann::json previous = nlohmann::json::parse(read_text(r.object_dir + "/.kreg-built.json"), nullptr, false);
+  nlohmann::json previous =
+      nlohmann::json::parse(read_file_or_empty(r.object_dir + "/.kreg-built.json"), nullptr, false);
   const bool reused = fs::exists(r.object_dir + "/vmlinux") && previous.is_object();
   if (reused)
     note(fmt::format("{}: reusing the object tree {} (last built: {}, {} patch(es)): incremental build", r.what,
                      r.object_dir, previous.value("source", "?"),
                      previous.value("patches", nlohmann::json::array()).size()));
-  nlohmann::json full = nlohmann::json::parse(read_text(r.state_dir + "/full_build.json"), nullptr, false);
+  nlohmann::json full = nlohmann::json::parse(read_file_or_empty(r.state_dir + "/full_build.json"), nullptr, false);
   const int expected = reused || !full.is_object() ? 0 : full.value("files_compiled", 0);
 
   std::vector<std::string> targets = {"bzImage"};
@@ -281,7 +278,7 @@ SourceBuild KernelSourceBuild::build() {
     wall += m.wall_s;
     compiled += m.compiled;
     if (m.exit_code == 0) break;
-    const std::string text = read_text(log);
+    const std::string text = read_file_or_empty(log);
     auto fix = fix_for_failure(text, s.fix_ids());
     if (!fix || round >= kMaxFixRounds)
       throw KregError("kernel build of " + r.what + " failed: " + first_build_error(text) + " (log: " + log + ")");
@@ -293,7 +290,7 @@ SourceBuild KernelSourceBuild::build() {
     std::error_code ec;
     fs::rename(log, log + "." + std::to_string(round + 1), ec);  // keep the failed attempt's log
   }
-  s.final_config = read_text(r.object_dir + "/.config");
+  s.final_config = read_file_or_empty(r.object_dir + "/.config");
   const std::string config_sha = sha256_text(s.final_config);
   s.key = s.cache_key(config_sha);
   s.input_key = s.inputs_key();  // with the fixes learned on the way, as the next request computes it
@@ -303,7 +300,7 @@ SourceBuild KernelSourceBuild::build() {
                            {"source", r.what},
                            {"source_id", r.source_id},
                            {"version", s.version.text()},
-                           {"release", first_line(read_text(r.object_dir + "/include/config/kernel.release"))},
+                           {"release", first_line(read_file_or_empty(r.object_dir + "/include/config/kernel.release"))},
                            {"patches", s.patches_json()},
                            {"base_config", s.base_json()},
                            {"fragment_sha256", sha256_text(kreg_config_fragment())},

@@ -7,19 +7,13 @@
 
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
+#include "vm/common/text_file.hpp"
 
 namespace fs = std::filesystem;
 
 namespace kreg {
 
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }
 
@@ -52,14 +46,14 @@ std::string hard_coded_arch(const std::string& makefile) {
 int classmap_pf_max(const std::string& tree) {
   static const std::regex check(R"(#if\s+PF_MAX\s*>\s*(\d+))");
   std::smatch m;
-  const std::string text = read_text(tree + "/security/selinux/include/classmap.h");
+  const std::string text = read_file_or_empty(tree + "/security/selinux/include/classmap.h");
   return std::regex_search(text, m, check) ? std::stoi(m[1]) : 0;
 }
 
 // Removes every "-Werror" word from a Makefile (leaves -Werror=... alone).
 void drop_werror(const std::string& path) {
   static const std::regex werror(R"((^|\s)-Werror(?=\s|$))");
-  std::string text = read_text(path);
+  std::string text = read_file_or_empty(path);
   std::string out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out += std::regex_replace(line, werror, "$1") + "\n";
@@ -108,7 +102,7 @@ Toolchain host_toolchain() {
   if (std::regex_search(tc.cc, m, major)) tc.cc_major = std::stoi(m[1]);
   static const std::regex pf(R"(#define\s+PF_MAX\s+(\d+))");
   for (const char* header : {"/usr/include/x86_64-linux-gnu/bits/socket.h", "/usr/include/bits/socket.h"}) {
-    const std::string text = read_text(header);
+    const std::string text = read_file_or_empty(header);
     if (std::regex_search(text, m, pf)) {
       tc.host_pf_max = std::stoi(m[1]);
       break;
@@ -119,7 +113,7 @@ Toolchain host_toolchain() {
 
 std::vector<ToolchainFix> fixes_for_tree(const std::string& tree, const TreeVersion& v, const Toolchain& tc) {
   std::vector<ToolchainFix> out;
-  if (std::string arch = hard_coded_arch(read_text(tree + "/Makefile")); !arch.empty())
+  if (std::string arch = hard_coded_arch(read_file_or_empty(tree + "/Makefile")); !arch.empty())
     out.push_back(describe("arch-override", "the top Makefile hard-codes " + arch));
   if (v.before(5, 7) && tc.cc_major >= 10)
     out.push_back(describe("hostcflags-fcommon", v.text() + " predates 5.7's -fno-common clean-up of host tools and " +
@@ -156,7 +150,7 @@ FixEffects fix_effects(const std::vector<ToolchainFix>& fixes) {
       e.edits.push_back(
           {"fix boot-compressed-fcommon", {"arch/x86/boot/compressed/Makefile"}, [](const std::string& tree) {
              const std::string mk = tree + "/arch/x86/boot/compressed/Makefile";
-             write_text(mk, read_text(mk) +
+             write_text(mk, read_file_or_empty(mk) +
                                 "\n# kreg: gcc 10+ defaults to -fno-common; this tree defines "
                                 "__force_order twice\nKBUILD_CFLAGS += -fcommon\n");
            }});
