@@ -10,6 +10,7 @@
 #include <optional>
 #include <tuple>
 
+#include "harness/cli/kernel_boot_bench.hpp"
 #include "harness/cli/kernel_build_bench.hpp"
 #include "harness/cli/kernel_cache_view.hpp"
 #include "harness/term/text_table.hpp"
@@ -219,8 +220,9 @@ int kernels_command(const KernelsOptions& options) {
     throw KregError("--patch and --config belong to kreg kernels fetch and bench");
   if (options.action == "fetch") return fetch(fetch_specs(options), cache_dir, options.json);
   if (options.action == "bench") return kernel_build_bench(options, cache_dir);
+  if (options.action == "boot") return kernel_boot_bench(options, cache_dir);
   if (options.action == "show") return show(options.specs, cache_dir, options.json);
-  throw KregError("unknown kernels action '" + options.action + "' (known: list, fetch, show, bench)");
+  throw KregError("unknown kernels action '" + options.action + "' (known: list, fetch, show, bench, boot)");
 }
 
 }  // namespace kreg

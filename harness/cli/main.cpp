@@ -93,8 +93,12 @@ int main(int argc, char** argv) {
   kreg::KernelsOptions kernels;
   CLI::App* kernels_cmd = app.add_subcommand(
       "kernels",
-      "the kernel cache: kreg kernels list | fetch SPEC... | show SPEC|RELEASE|SHA-PREFIX | bench SOURCE-SPEC");
-  kernels_cmd->add_option("action", kernels.action, "list, fetch, show or bench (kernel build benchmark)")->required();
+      "the kernel cache: kreg kernels list | fetch SPEC... | show SPEC|RELEASE|SHA-PREFIX | bench SOURCE-SPEC | "
+      "boot [SPEC...]");
+  kernels_cmd
+      ->add_option("action", kernels.action,
+                   "list, fetch, show, bench (kernel build benchmark) or boot (boot-time breakdown)")
+      ->required();
   kernels_cmd->add_option("specs", kernels.specs,
                           "fetch: debian:<suite>[:<version>] or a bzImage/.deb/.rpm path (none: the default kernel); "
                           "show: also a cached release, package or sha256 prefix");
@@ -105,6 +109,10 @@ int main(int argc, char** argv) {
                           "fetch: base config for the source kernels given (default: x86_64_defconfig)");
   kernels_cmd->add_option("--cache", kernels.cache_dir, "kernel cache directory (default: ~/.cache/kreg)");
   kernels_cmd->add_flag("--json", kernels.json, "machine-readable JSON on stdout");
+  kernels_cmd->add_option("--boots", kernels.boots, "boot: boots per kernel (default 5)");
+  kernels_cmd->add_option("--qemu", kernels.qemu, "boot: QEMU binary (default qemu-system-x86_64)");
+  kernels_cmd->add_option("--entry", kernels.entry,
+                          "boot: pvh (the kernel's ELF, when it has a PVH entry; default) or bzimage");
 
   kreg::ClusterCli cluster(app, run_cmd, run);  // plan, merge, submit; run --plan --shard
 

@@ -18,6 +18,7 @@
 #include "harness/term/progress.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
+#include "vm/kernels/kernel_fetch.hpp"
 
 namespace kreg {
 
@@ -50,6 +51,7 @@ UnitEnvironment make_environment(const RunOptions& options, const Suite& suite, 
   env.run_id = run_id;
   env.store = store;
   env.stop = &stop_requested();
+  env.unit_times_path = resolve_cache_dir(options.cache_dir) + "/unit-times.json";
   return env;
 }
 

@@ -23,8 +23,10 @@ struct MatrixUnit {
   std::string vm_name;      // relative to the run dir's vm/: console, serial logs
 };
 
-// Units ordered job-major, kernel-minor: a run stopped half-way still has
-// every kernel measured on the first jobs, which is what a comparison needs.
+// Units ordered job-major, kernel-minor: the order of run.json and plans.
+// The executor starts them longest first (unit_times.hpp); the longest are
+// one job's units on every kernel, so a run stopped half-way still has
+// every kernel measured on the same jobs, which is what a comparison needs.
 // `kernel_labels` has one entry per suite kernel.
 std::vector<MatrixUnit> plan_matrix(const Suite& suite, const std::vector<std::string>& kernel_labels);
 

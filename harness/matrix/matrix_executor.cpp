@@ -10,6 +10,7 @@
 #include "harness/matrix/matrix.hpp"
 #include "harness/matrix/matrix_scheduler.hpp"
 #include "harness/matrix/run_owner.hpp"
+#include "harness/matrix/unit_times.hpp"
 #include "harness/matrix/vm_sizing.hpp"
 #include "harness/term/progress.hpp"
 #include "vm/common/error.hpp"
@@ -86,6 +87,10 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
         if (earlier[units[i].unit_id].contains(key)) run["units"].back()[key] = earlier[units[i].unit_id][key];
     if (!kept) todo.push_back(i);
   }
+  // Longest first, so that no long unit starts last and runs alone; run.json
+  // keeps the plan's order.
+  UnitTimes times(env.unit_times_path);
+  todo = longest_first(units, std::move(todo), times);
   SchedulerLimits limits{parallel_override > 0 ? parallel_override : suite.vm.parallel,
                          static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), host_memory_limit_mib()};
   const int parallel = effective_parallel(limits, suite.vm.vcpus);
@@ -177,6 +182,10 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
                     {"wall_s", out.wall_s},
                     {"boot_to_hello_s", out.boot_to_hello_s},
                     {"memory_mib", out.memory_mib}});
+      // Where the unit's wall time went: boot (with its phases), the job, teardown.
+      if (!out.boot.is_null()) entry["boot"] = out.boot;
+      if (out.job_s >= 0) entry["job_s"] = out.job_s;
+      if (out.teardown_s >= 0) entry["teardown_s"] = out.teardown_s;
       if (!out.features.is_null()) entry["features"] = out.features;
       if (!out.features.is_null() && !probed[u.kernel_index]) {
         probed[u.kernel_index] = true;
@@ -192,6 +201,7 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
                                    {"vm_dir", out.attempt > 0 ? out.vm_dir : "vm/" + u.vm_name}});
       }
       stopped += out.status == "stopped";
+      if (out.status == "ok" || out.status == "skipped") times.remember(u, out.wall_s);
       save();
       progress.note(
           fmt::format("kreg: job {}/{} {} {} in {:.0f} s{}", n + 1, todo.size(), u.unit_id, out.status, out.wall_s,
@@ -207,6 +217,7 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
     progress.status(fmt::format("job {}/{} {} starting", n + 1, todo.size(), units[todo[n]].unit_id));
   });
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+  times.save();
   std::lock_guard<std::mutex> lock(state.mutex);
   size_t not_started = 0;
   for (auto& entry : run["units"])

@@ -31,6 +31,7 @@ struct UnitEnvironment {
   std::string run_id;
   ResultStore* store = nullptr;  // thread-safe for distinct record paths
   const std::atomic<bool>* stop = nullptr;
+  std::string unit_times_path;  // what units took here before (unit_times.hpp); "" = plan order
 };
 
 struct UnitProgress {
@@ -48,6 +49,9 @@ struct UnitOutcome {
   std::string console_tail;
   double wall_s = 0;
   double boot_to_hello_s = -1;
+  nlohmann::json boot;     // boot_breakdown() of this VM (vm/boot/boot_breakdown.hpp)
+  double job_s = -1;       // the guest's time inside the job (generate, measure, clean up)
+  double teardown_s = -1;  // the guest's "done" to QEMU's exit
   int memory_mib = 0;
   nlohmann::json guest_kernel;  // from the hello frame
   nlohmann::json features;      // the guest's feature probe

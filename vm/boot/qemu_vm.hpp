@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct VmSpec {
   // Called once QEMU runs, with its PID (the caller records it, so that a
   // later kreg can find what a killed one left behind).
   std::function<void(pid_t)> on_start;
+  // Texts to time on the console (host clock since QEMU start), e.g. the
+  // decompressor's "Booting the kernel" for the boot benchmark.
+  std::vector<std::string> console_marks;
 };
 
 // CorruptFrame: a frame on ttyS1 failed its length or CRC-32 check. Nothing
@@ -45,10 +49,12 @@ struct VmOutcome {
   VmEnd end = VmEnd::ExitedEarly;
   std::string reason;           // one line, for the user
   double boot_to_hello_s = -1;  // host clock
+  double done_s = -1;           // host clock at the guest's "done" frame; wall_s - done_s is teardown
   double wall_s = 0;
   size_t frames = 0;
   size_t corrupt_frames = 0;
-  std::string console_tail;  // last lines of the console
+  std::string console_tail;                      // last lines of the console
+  std::map<std::string, double> console_mark_s;  // VmSpec::console_marks seen, and when
 };
 
 // The exact argv QEMU is started with (execve-style; exposed for tests).

@@ -12,6 +12,7 @@
 #include "bench/job_runner.hpp"
 #include "scenarios/generator_table.hpp"
 #include "scenarios/memcg_counts.hpp"
+#include "vm/guest/boot_timing.hpp"
 #include "vm/guest/feature_probe.hpp"
 #include "vm/guest/guest_environment.hpp"
 #include "vm/guest/guest_system.hpp"
@@ -22,6 +23,8 @@ namespace {
 
 constexpr const char* kJobsPath = "/kreg/jobs.json";
 constexpr const char* kResultDevice = "/dev/ttyS1";
+
+kreg::guest::BootTiming g_boot;  // the agent's steps up to hello
 
 nlohmann::json kernel_identity() {
   utsname u{};
@@ -66,6 +69,7 @@ void run_all(kreg::guest::ResultChannel& channel) {
   nlohmann::json jobs = nlohmann::json::parse(kreg::read_text_file(kJobsPath));
   kreg::guest::GuestEnvironment env;
   const nlohmann::json features = kreg::guest::probe_kernel_features();
+  g_boot.mark("features_probed");
   nlohmann::json hello = {{"kernel", kernel_identity()}, {"jobs", jobs.at("jobs").size()}, {"features", features}};
   if (jobs.value("scratch_disk", false)) {
     try {
@@ -75,6 +79,8 @@ void run_all(kreg::guest::ResultChannel& channel) {
     }
   }
   if (!kreg::guest::syscall_floor_report().is_null()) hello["syscall_floor"] = kreg::guest::syscall_floor_report();
+  g_boot.mark("hello");
+  hello["boot"] = g_boot.report();
   channel.send("hello", hello);
   // The console tells a human (and a failure report's console tail) where
   // the guest was; the records go over ttyS1.
@@ -105,9 +111,11 @@ void run_all(kreg::guest::ResultChannel& channel) {
 }  // namespace
 
 int main(int, char** argv) {
+  g_boot.mark("agent_start");
   // kreg.syscall_floor=3.10 re-executes the agent under a seccomp filter
   // (syscall_floor.hpp); the re-executed agent finds its mounts done.
   if (!kreg::guest::syscall_floor_reexecuted()) kreg::guest::mount_basics();
+  g_boot.mark("mounted");
   kreg::guest::enter_syscall_floor(argv);
   try {
     kreg::guest::ResultChannel channel(kResultDevice);
