@@ -110,7 +110,7 @@ int kernel_boot_bench(const KernelsOptions& o, const std::string& cache_dir) {
     spec.timeout_s = 120;
     spec.hello_timeout_s = 120;
     // The setup code writes to the serial port only when told where it is.
-    spec.extra_append = "earlyprintk=serial,ttyS0,115200";
+    spec.extra_append = "earlyprintk=serial,ttyS0,115200" + (o.append.empty() ? "" : " " + o.append);
     spec.console_marks = {kSetupStarts};
     nlohmann::json boots = nlohmann::json::array();
     for (int b = 0; b < o.boots; ++b) {

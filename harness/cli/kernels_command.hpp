@@ -18,6 +18,7 @@ struct KernelsOptions {
   bool json = false;                        // machine output on stdout
   int boots = 5;                            // boot: boots per kernel
   std::string qemu = "qemu-system-x86_64";  // boot: the QEMU binary
+  std::string append;                       // boot: extra guest kernel command line
   std::string entry = "pvh";                // boot: pvh (the ELF, when the kernel has the note) or bzimage
 };
 

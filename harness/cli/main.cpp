@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
   kernels_cmd->add_flag("--json", kernels.json, "machine-readable JSON on stdout");
   kernels_cmd->add_option("--boots", kernels.boots, "boot: boots per kernel (default 5)");
   kernels_cmd->add_option("--qemu", kernels.qemu, "boot: QEMU binary (default qemu-system-x86_64)");
+  kernels_cmd->add_option("--append", kernels.append, "boot: extra guest kernel command line, e.g. mitigations=off");
   kernels_cmd->add_option("--entry", kernels.entry,
                           "boot: pvh (the kernel's ELF, when it has a PVH entry; default) or bzimage");
 
