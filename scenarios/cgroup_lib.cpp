@@ -96,8 +96,12 @@ void write_pid_fast(const std::string& dir, pid_t pid) {
   int err = 0;
   if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) err = errno;
   if (fd >= 0) close(fd);
-  if (err != 0)
-    throw GeneratorError("attach", err, "cannot move pid " + text + " into " + dir + ": " + std::strerror(err));
+  if (err != 0) throw attach_error(dir, pid, err);
+}
+
+GeneratorError attach_error(const std::string& dir, pid_t pid, int err) {
+  return GeneratorError("attach", err,
+                        "cannot move pid " + std::to_string(pid) + " into " + dir + ": " + std::strerror(err));
 }
 
 void enable_subtree_controllers(const std::string& mount, const std::string& path,

@@ -45,6 +45,8 @@ struct GeneratorContext {
   std::string disk_dir;                   // an ext4 scratch disk's mount point, "" if none
   std::string cgroup_mode = "v1";         // the hierarchy the memory controller was put on
   bool local = false;                     // running on the host kernel
+  // memcg-churn's fork-way parent (memcg_spawner.hpp); --local: beside kreg
+  std::string memcg_spawner = "/kreg/bin/kreg-memcg-spawner";
 };
 
 // A path a sweep times at every point. `op` is what one sample does:

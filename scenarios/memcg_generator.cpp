@@ -16,6 +16,7 @@
 #include "scenarios/memcg_counts.hpp"
 #include "scenarios/memcg_payload.hpp"
 #include "scenarios/memcg_reclaim.hpp"
+#include "scenarios/memcg_spawner.hpp"
 
 namespace kreg {
 
@@ -68,6 +69,7 @@ class MemcgGenerator : public Generator {
         dir_((m.where == "ext4" ? ctx.disk_dir : ctx.scratch_dir) + "/memcg-pagecache"),
         prefix_(m.prefix),
         root_(ctx.cgroup_root),
+        spawner_path_(ctx.memcg_spawner),
         parent_(ctx.cgroup_root + "/" + m.parent),
         bytes_(m.bytes),
         kobjects_(m.kobjects),
@@ -95,6 +97,10 @@ class MemcgGenerator : public Generator {
       home_ = make_cgroup(root_ + "/kreg-home", "memory");
       create_cgroup(home_.get());
       home_dir_ = mount_ + "/" + root_ + "/kreg-home";
+    } else {
+      // Started here, not per advance: the raw floor's own exec is not
+      // timed either. Parallel workers start their own (advance_parallel).
+      spawner_.start(spawner_path_, bytes_, kobjects_);
     }
     std::error_code ec;
     fs::create_directories(dir_, ec);
@@ -144,6 +150,7 @@ class MemcgGenerator : public Generator {
   void cleanup() noexcept override {
     if (cleaned_ || !prepared_) return;
     cleaned_ = true;
+    spawner_.stop();
     try {
       if (fast_ && !original_.empty()) attach_self(make_cgroup(original_, "memory").get());
       if (home_) delete_cgroup(home_.get());
@@ -182,29 +189,27 @@ class MemcgGenerator : public Generator {
     delete_cgroup(cg.get());
   }
 
-  // The runtime's way: fork, move the child in from the parent, let it run.
+  // The runtime's way: a parent forks a child, moves it in, lets it run. The
+  // parent is the spawner (memcg_spawner.hpp: forking this process is slow).
   void run_child_in(const std::string& dir, const std::string& name, const std::string& file, const std::string& kdir) {
-    int go[2];
-    if (pipe2(go, O_CLOEXEC) != 0) sys_fail("pipe", "pipe");
-    pid_t child = fork();
-    if (child < 0) sys_fail("fork", "fork for " + name);
-    if (child == 0) {
-      close(go[1]);
-      char token;
-      if (read(go[0], &token, 1) != 1) _exit(255);
-      _exit(memcg_payload(file.c_str(), bytes_, kdir.c_str(), kobjects_));
+    if (!spawner_.running()) spawner_.start(spawner_path_, bytes_, kobjects_);
+    SpawnReply r = spawner_.run(dir, file, kdir);
+    errno = r.err;
+    switch (r.stage) {
+      case kSpawnDone:
+        break;
+      case kSpawnPipe:
+        sys_fail("pipe", "pipe");
+      case kSpawnFork:
+        sys_fail("fork", "fork for " + name);
+      case kSpawnAttach:
+        throw attach_error(dir, r.pid, r.err);
+      default:
+        throw GeneratorError("spawner", r.err,
+                             "memcg-churn: the spawner " + spawner_path_ + " refused the request for " + name + ": " +
+                                 std::strerror(r.err));
     }
-    close(go[0]);
-    try {
-      write_pid_fast(dir, child);
-    } catch (...) {
-      close(go[1]);  // the child sees EOF and exits without writing
-      wait_status(child);
-      throw;
-    }
-    (void)!write(go[1], "g", 1);
-    close(go[1]);
-    int status = wait_status(child);
+    int status = r.status;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       throw GeneratorError("write", WIFEXITED(status) ? WEXITSTATUS(status) : EINTR,
                            "task in " + name + " failed writing " + file + " (status " + std::to_string(status) + ")");
@@ -222,6 +227,7 @@ class MemcgGenerator : public Generator {
       if (pid < 0) sys_fail("fork", "fork worker");
       if (pid == 0) {
         close(fds[0]);
+        spawner_.forget();  // the parent's; this worker starts its own
         int64_t made = 0;
         int err = 0;
         try {
@@ -231,6 +237,7 @@ class MemcgGenerator : public Generator {
         } catch (...) {
           err = EIO;
         }
+        spawner_.stop();
         int64_t report[2] = {made, err};
         (void)!write(fds[1], report, sizeof report);
         _exit(0);
@@ -253,12 +260,13 @@ class MemcgGenerator : public Generator {
                            std::string("a memcg-churn worker stopped: ") + std::strerror(first_error));
   }
 
-  std::string mode_, dir_, prefix_, root_, parent_, mount_, original_, home_dir_;
+  std::string mode_, dir_, prefix_, root_, spawner_path_, parent_, mount_, original_, home_dir_;
   size_t bytes_ = 0;
   int kobjects_ = 0, workers_ = 1;
   bool fast_ = false, cleaned_ = false;
   bool needs_disk_ = false, prepared_ = false;
   CgroupPtr home_;
+  MemcgSpawner spawner_;
   int64_t created_ = 0;
 };
 

@@ -7,8 +7,10 @@
 // controller on v1 or v2 (GeneratorContext::cgroup_mode).
 //
 // Parameters (JSON):
-//   way               "fork" | "fast"              fork a child per cgroup, as runtimes do (default),
-//                                                  or one worker moves itself in and out (no fork)
+//   way               "fork" | "fast"              a parent forks a child per cgroup and moves it in,
+//                                                  as runtimes do (default; the parent is the small
+//                                                  kreg-memcg-spawner, memcg_spawner.hpp), or one
+//                                                  worker moves itself in and out (no fork)
 //   page_cache_bytes  0 .. 1 GiB                   written per cgroup (default 4096; 0 = none)
 //   page_cache        "tmpfs" | "ext4" | "none"    where the page cache lives (default tmpfs;
 //                                                  ext4 = the scratch disk, reclaimable without swap)

@@ -10,12 +10,19 @@
 
 namespace kreg {
 
+namespace {
+char block[65536];
+}  // namespace
+
+void memcg_payload_prepare() {
+  if (block[0] == 0) std::memset(block, 'k', sizeof block);
+}
+
 int memcg_payload(const char* file, size_t bytes, const char* kobject_dir, int kobjects) {
   if (bytes > 0) {
     int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return errno;
-    static char block[65536];
-    if (block[0] == 0) std::memset(block, 'k', sizeof block);
+    memcg_payload_prepare();
     for (size_t left = bytes; left > 0;) {
       size_t n = left < sizeof block ? left : sizeof block;
       if (write(fd, block, n) != static_cast<ssize_t>(n)) {

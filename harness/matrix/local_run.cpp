@@ -128,6 +128,7 @@ nlohmann::json run_jobs_locally(const nlohmann::json& jobs, nlohmann::json& part
   fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
   env.statbench = (bin / "kreg-statbench").string();
   env.raw_dir = (bin / "raw").string();
+  env.context.memcg_spawner = (bin / "kreg-memcg-spawner").string();
   env.busybox = "/bin/busybox";
   env.poc_script = source_dir() + "/bench/memcg_poc.sh";
 

@@ -16,9 +16,13 @@ namespace fs = std::filesystem;
 GuestBinaries locate_guest_binaries() {
   // All executables are built into one directory (CMAKE_RUNTIME_OUTPUT_DIRECTORY).
   fs::path dir = fs::read_symlink("/proc/self/exe").parent_path();
-  GuestBinaries b{(dir / "kreg-agent").string(), (dir / "kreg-statbench").string(), (dir / "raw").string(), "",
+  GuestBinaries b{(dir / "kreg-agent").string(),
+                  (dir / "kreg-statbench").string(),
+                  (dir / "kreg-memcg-spawner").string(),
+                  (dir / "raw").string(),
+                  "",
                   source_dir() + "/bench/memcg_poc.sh"};
-  std::vector<std::string> required = {b.agent, b.statbench};
+  std::vector<std::string> required = {b.agent, b.statbench, b.spawner};
   for (const char* raw : kRawLoops) required.push_back(b.raw_dir + "/" + raw);
   for (const auto& path : required)
     if (access(path.c_str(), X_OK) != 0)
@@ -40,6 +44,8 @@ void build_guest_image(const std::string& out_path, const GuestBinaries& binarie
   entries.push_back({Kind::File, "kreg/bin/kreg-statbench", binaries.statbench, "", "", 0755});
   for (const ElfDependency& dep : elf_shared_closure(binaries.statbench))
     entries.push_back({Kind::File, dep.guest_path, dep.host_path, "", "", 0755});
+  // Where GeneratorContext::memcg_spawner expects it.
+  entries.push_back({Kind::File, "kreg/bin/kreg-memcg-spawner", binaries.spawner, "", "", 0755});
   for (const char* raw : kRawLoops)
     entries.push_back({Kind::File, std::string("kreg/bin/raw/") + raw, binaries.raw_dir + "/" + raw, "", "", 0755});
   entries.push_back({Kind::File, "kreg/bench/memcg_poc.sh", binaries.poc_script, "", "", 0644});

@@ -13,6 +13,7 @@ namespace kreg {
 struct GuestBinaries {
   std::string agent;       // static kreg-agent
   std::string statbench;   // dynamic kreg-statbench
+  std::string spawner;     // static kreg-memcg-spawner (memcg-churn's fork way)
   std::string raw_dir;     // static raw-syscall floor loops (build/raw)
   std::string busybox;     // static busybox for the shell proof of concept ("" = left out)
   std::string poc_script;  // bench/memcg_poc.sh
