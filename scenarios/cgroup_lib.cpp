@@ -84,10 +84,11 @@ void delete_cgroup(cgroup* cg) {
 }
 
 void mkdir_cgroup_fast(const std::string& dir) {
-  if (mkdir(dir.c_str(), 0755) != 0) {
-    int err = errno;
-    throw GeneratorError("mkdir", err, "cannot create cgroup " + dir + ": " + std::strerror(err));
-  }
+  if (mkdir(dir.c_str(), 0755) != 0) throw mkdir_error(dir, errno);
+}
+
+GeneratorError mkdir_error(const std::string& dir, int err) {
+  return GeneratorError("mkdir", err, "cannot create cgroup " + dir + ": " + std::strerror(err));
 }
 
 void write_pid_fast(const std::string& dir, pid_t pid) {

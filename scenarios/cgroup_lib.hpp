@@ -49,9 +49,10 @@ void delete_cgroup(cgroup* cg);
 // throw GeneratorError with the kernel's errno (ENOSPC at the ID limit).
 void mkdir_cgroup_fast(const std::string& dir);
 void write_pid_fast(const std::string& dir, pid_t pid);
-// write_pid_fast's error, for a move made by another process (the memcg
+// Their errors, for the same steps taken by another process (the memcg
 // spawner) that reports only the errno.
 class GeneratorError;
+GeneratorError mkdir_error(const std::string& dir, int err);
 GeneratorError attach_error(const std::string& dir, pid_t pid, int err);
 
 // cgroup v2 only: writes "+memory" (etc.) into cgroup.subtree_control of the

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -100,7 +101,7 @@ class MemcgGenerator : public Generator {
     } else {
       // Started here, not per advance: the raw floor's own exec is not
       // timed either. Parallel workers start their own (advance_parallel).
-      spawner_.start(spawner_path_, bytes_, kobjects_);
+      spawner_.start(spawner_path_, spawner_setup());
     }
     std::error_code ec;
     fs::create_directories(dir_, ec);
@@ -117,8 +118,7 @@ class MemcgGenerator : public Generator {
   void advance_to(int64_t target, const TickFn& tick) override {
     if (workers_ > 1 && target - created_ >= workers_) return advance_parallel(target, tick);
     while (created_ < target) {
-      churn_one(created_ + 1);
-      ++created_;
+      churn_range(created_ + 1, std::min(target - created_, 256 - created_ % 256), created_);
       if (tick && created_ % 256 == 0) tick(created_);
     }
   }
@@ -166,7 +166,17 @@ class MemcgGenerator : public Generator {
   }
 
  private:
-  void churn_one(int64_t n) {
+  SpawnerSetup spawner_setup() const { return {mount_ + "/" + parent_, prefix_, dir_, bytes_, kobjects_}; }
+
+  // Memcgs first .. first+count-1; `made` counts each one finished, also
+  // when a later one throws.
+  void churn_range(int64_t first, int64_t count, int64_t& made) {
+    if (!fast_) return run_children(first, count, made);
+    for (int64_t n = first; n < first + count; ++n, ++made) churn_one_fast(n);
+  }
+
+  // The fast way: this process moves itself in, writes, moves back.
+  void churn_one_fast(int64_t n) {
     std::string name = parent_ + "/" + prefix_ + std::to_string(n);
     std::string file = dir_ + "/" + std::to_string(n);
     std::string kdir = file + ".d";
@@ -175,44 +185,51 @@ class MemcgGenerator : public Generator {
     const std::string dir = mount_ + "/" + name;
     CgroupPtr cg = make_cgroup(name, "memory");
     mkdir_cgroup_fast(dir);
-    if (fast_) {
-      write_pid_fast(dir, getpid());
-      int err = memcg_payload(file.c_str(), bytes_, kdir.c_str(), kobjects_);
-      write_pid_fast(home_dir_, getpid());
-      if (err != 0) {
-        errno = err;
-        sys_fail("write", "page cache for " + name + " at " + file);
-      }
-    } else {
-      run_child_in(dir, name, file, kdir);
+    write_pid_fast(dir, getpid());
+    int err = memcg_payload(file.c_str(), bytes_, kdir.c_str(), kobjects_);
+    write_pid_fast(home_dir_, getpid());
+    if (err != 0) {
+      errno = err;
+      sys_fail("write", "page cache for " + name + " at " + file);
     }
     delete_cgroup(cg.get());
   }
 
-  // The runtime's way: a parent forks a child, moves it in, lets it run. The
-  // parent is the spawner (memcg_spawner.hpp: forking this process is slow).
-  void run_child_in(const std::string& dir, const std::string& name, const std::string& file, const std::string& kdir) {
-    if (!spawner_.running()) spawner_.start(spawner_path_, bytes_, kobjects_);
-    SpawnReply r = spawner_.run(dir, file, kdir);
+  // The runtime's way: per memcg a parent forks a child, moves it in, lets it
+  // run. The parent is the spawner (memcg_spawner.hpp: forking this process
+  // is slow); its failures become the errors this process used to throw.
+  void run_children(int64_t first, int64_t count, int64_t& made) {
+    if (!spawner_.running()) spawner_.start(spawner_path_, spawner_setup());
+    SpawnReply r = spawner_.churn(first, count);
+    made += r.made;
+    if (r.stage == kSpawnDone) return;
+    const int64_t n = first + r.made;
+    const std::string name = parent_ + "/" + prefix_ + std::to_string(n), dir = mount_ + "/" + name;
+    const std::string file = dir_ + "/" + std::to_string(n);
     errno = r.err;
     switch (r.stage) {
-      case kSpawnDone:
-        break;
+      case kSpawnMkdir:
+        throw mkdir_error(dir, r.err);
       case kSpawnPipe:
         sys_fail("pipe", "pipe");
       case kSpawnFork:
         sys_fail("fork", "fork for " + name);
       case kSpawnAttach:
         throw attach_error(dir, r.pid, r.err);
+      case kSpawnChild:
+        throw GeneratorError(
+            "write", WIFEXITED(r.status) ? WEXITSTATUS(r.status) : EINTR,
+            "task in " + name + " failed writing " + file + " (status " + std::to_string(r.status) + ")");
+      case kSpawnRmdir:  // worded as delete_cgroup words it
+        throw GeneratorError(
+            "rmdir", r.err,
+            "cannot delete cgroup '" + name +
+                "': " + (r.err == EBUSY ? "still busy after retrying for about a second" : std::strerror(r.err)));
       default:
-        throw GeneratorError("spawner", r.err,
-                             "memcg-churn: the spawner " + spawner_path_ + " refused the request for " + name + ": " +
-                                 std::strerror(r.err));
+        throw GeneratorError(
+            "spawner", r.err,
+            "memcg-churn: the spawner " + spawner_path_ + " refused a request: " + std::strerror(r.err));
     }
-    int status = r.status;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      throw GeneratorError("write", WIFEXITED(status) ? WEXITSTATUS(status) : EINTR,
-                           "task in " + name + " failed writing " + file + " (status " + std::to_string(status) + ")");
   }
 
   // Worker processes split the remaining objects; each reports how many it made.
@@ -231,7 +248,7 @@ class MemcgGenerator : public Generator {
         int64_t made = 0;
         int err = 0;
         try {
-          for (int64_t n = first; n <= last; ++n, ++made) churn_one(n);
+          churn_range(first, last - first + 1, made);
         } catch (const GeneratorError& e) {
           err = e.error_number();
         } catch (...) {

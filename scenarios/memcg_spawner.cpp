@@ -25,7 +25,7 @@ int wait_status(pid_t pid) {
 
 }  // namespace
 
-void MemcgSpawner::start(const std::string& path, size_t bytes, int kobjects) {
+void MemcgSpawner::start(const std::string& path, const SpawnerSetup& setup) {
   stop();
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
@@ -45,9 +45,17 @@ void MemcgSpawner::start(const std::string& path, size_t bytes, int kobjects) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::string bytes_arg = std::to_string(bytes), kobjects_arg = std::to_string(kobjects);
-  std::string owner_arg = std::to_string(getpid());
-  char* argv[] = {const_cast<char*>(path.c_str()), bytes_arg.data(), kobjects_arg.data(), owner_arg.data(), nullptr};
+  std::string owner = std::to_string(getpid()), bytes = std::to_string(setup.bytes);
+  std::string kobjects = std::to_string(setup.kobjects);
+  std::string parent = setup.cgroup_parent, prefix = setup.prefix, file_dir = setup.file_dir;
+  char* argv[] = {const_cast<char*>(path.c_str()),
+                  owner.data(),
+                  parent.data(),
+                  prefix.data(),
+                  file_dir.data(),
+                  bytes.data(),
+                  kobjects.data(),
+                  nullptr};
   char* envp[] = {nullptr};
   pid_t pid = -1;
   int rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv, envp);
@@ -60,18 +68,18 @@ void MemcgSpawner::start(const std::string& path, size_t bytes, int kobjects) {
                              " (build it: cmake --build build)");
   }
   path_ = path;
+  cgroups_ = setup.cgroup_parent + "/" + setup.prefix;
   pid_ = pid;
   sock_ = sv[0];
 }
 
-SpawnReply MemcgSpawner::run(const std::string& dir, const std::string& file, const std::string& kdir) {
-  // "dir\0file\0kdir\0": one datagram, read whole by the spawner.
-  std::string request = dir + '\0' + file + '\0' + kdir + '\0';
+SpawnReply MemcgSpawner::churn(int64_t first, int64_t count) {
+  const int64_t request[2] = {first, count};
   SpawnReply reply;
   ssize_t n;
-  while ((n = send(sock_, request.data(), request.size(), MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  while ((n = send(sock_, request, sizeof request, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
   }
-  if (n == static_cast<ssize_t>(request.size()))
+  if (n == static_cast<ssize_t>(sizeof request))
     while ((n = recv(sock_, &reply, sizeof reply, 0)) < 0 && errno == EINTR) {
     }
   if (n == static_cast<ssize_t>(sizeof reply)) return reply;
@@ -83,8 +91,9 @@ SpawnReply MemcgSpawner::run(const std::string& dir, const std::string& file, co
   int status = wait_status(pid_);
   pid_ = -1;
   throw GeneratorError("spawner", err,
-                       "memcg-churn: the spawner " + path_ + " stopped answering while serving " + dir +
-                           " (wait status " + std::to_string(status) + "): " + std::strerror(err));
+                       "memcg-churn: the spawner " + path_ + " stopped answering while making " + cgroups_ +
+                           std::to_string(first) + " to " + std::to_string(first + count - 1) + " (wait status " +
+                           std::to_string(status) + "): " + std::strerror(err));
 }
 
 void MemcgSpawner::stop() noexcept {

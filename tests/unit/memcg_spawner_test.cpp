@@ -1,7 +1,8 @@
 // kreg-memcg-spawner, the fork way's parent, driven through MemcgSpawner on
-// the host without cgroups: a plain directory with a regular cgroup.procs file
-// stands in for the memcg, so the test sees which pid the spawner "moved" and
-// what the child wrote. The real cgroup move is covered by the VM tests.
+// the host without cgroups: in a plain directory its mkdir works but there is
+// no cgroup.procs to move the child with, which is how the failure paths are
+// reached. The whole memcg life cycle runs in the VM tests and under
+// `kreg scenario memcg-churn --local` (tests/local).
 #include "scenarios/memcg_spawner.hpp"
 
 #include <gtest/gtest.h>
@@ -26,77 +27,80 @@ const std::string kSpawner = KREG_MEMCG_SPAWNER;
 // `pid` is no child of ours any more, not even a zombie: it was reaped.
 bool reaped(pid_t pid) { return waitpid(pid, nullptr, WNOHANG) < 0 && errno == ECHILD; }
 
-TEST(MemcgSpawner, ChildIsMovedThenWritesThePayload) {
+SpawnerSetup setup_in(const TempDir& tmp) {
+  fs::create_directories(tmp / "files");
+  return {(tmp / "parent").string(), "m-", (tmp / "files").string(), 4096, 2};
+}
+
+TEST(MemcgSpawner, FailedMoveStopsTheRunAndTheChildNeverWrites) {
   TempDir tmp;
-  write_file(tmp / "cg/cgroup.procs", "");
+  fs::create_directories(tmp / "parent");
   MemcgSpawner spawner;
-  spawner.start(kSpawner, 70000, 3);  // more than one 64 KiB block
+  spawner.start(kSpawner, setup_in(tmp));
   const pid_t pid = spawner.pid();
-  SpawnReply r = spawner.run((tmp / "cg").string(), (tmp / "data").string(), (tmp / "data.d").string());
-  EXPECT_EQ(r.stage, kSpawnDone);
-  ASSERT_TRUE(WIFEXITED(r.status)) << r.status;
-  EXPECT_EQ(WEXITSTATUS(r.status), 0);
+  SpawnReply r = spawner.churn(7, 3);
+  EXPECT_EQ(r.made, 0);
+  EXPECT_EQ(r.stage, kSpawnAttach);
+  EXPECT_EQ(r.err, ENOENT);  // no cgroup.procs: a plain directory
   EXPECT_GT(r.pid, 0);
-  EXPECT_NE(r.pid, spawner.pid());
-  EXPECT_EQ(read_file(tmp / "cg/cgroup.procs"), std::to_string(r.pid));  // the child's pid, from the parent
-  EXPECT_EQ(read_file(tmp / "data"), std::string(70000, 'k'));
-  for (const char* name : {"0", "1", "2"}) EXPECT_TRUE(fs::exists(tmp / "data.d" / name)) << name;
-  EXPECT_FALSE(fs::exists(tmp / "data.d/3"));
+  EXPECT_NE(r.pid, pid);
+  EXPECT_TRUE(fs::is_directory(tmp / "parent/m-7"));  // named <parent>/<prefix><n>
+  EXPECT_FALSE(fs::exists(tmp / "parent/m-8"));       // stopped at the first failure
+  EXPECT_FALSE(fs::exists(tmp / "files/7"));          // released only after a move
+  EXPECT_FALSE(fs::exists(tmp / "files/7.d"));
+  // It serves the next request as usual.
+  r = spawner.churn(9, 1);
+  EXPECT_EQ(r.stage, kSpawnAttach);
+  EXPECT_TRUE(fs::is_directory(tmp / "parent/m-9"));
   spawner.stop();
   EXPECT_FALSE(spawner.running());
   EXPECT_TRUE(reaped(pid));
 }
 
-TEST(MemcgSpawner, FailedMoveReportsErrnoAndTheChildNeverWrites) {
-  TempDir tmp;
+TEST(MemcgSpawner, MkdirErrorComesBackWithItsErrno) {
+  TempDir tmp;  // no parent directory
   MemcgSpawner spawner;
-  spawner.start(kSpawner, 4096, 0);
-  SpawnReply r = spawner.run((tmp / "no-such-cgroup").string(), (tmp / "data").string(), (tmp / "data.d").string());
-  EXPECT_EQ(r.stage, kSpawnAttach);
+  spawner.start(kSpawner, setup_in(tmp));
+  SpawnReply r = spawner.churn(1, 5);
+  EXPECT_EQ(r.made, 0);
+  EXPECT_EQ(r.stage, kSpawnMkdir);
   EXPECT_EQ(r.err, ENOENT);
-  EXPECT_GT(r.pid, 0);
-  EXPECT_FALSE(fs::exists(tmp / "data"));
-  // The spawner serves the next request as usual.
-  write_file(tmp / "cg/cgroup.procs", "");
-  r = spawner.run((tmp / "cg").string(), (tmp / "data").string(), (tmp / "data.d").string());
-  EXPECT_EQ(r.stage, kSpawnDone);
-  EXPECT_EQ(fs::file_size(tmp / "data"), 4096u);
+  EXPECT_EQ(r.pid, 0);  // nothing forked
 }
 
-TEST(MemcgSpawner, PayloadErrorComesBackAsTheChildsExitStatus) {
+TEST(MemcgSpawner, EmptyRunMakesNothing) {
   TempDir tmp;
-  write_file(tmp / "cg/cgroup.procs", "");
   MemcgSpawner spawner;
-  spawner.start(kSpawner, 4096, 0);
-  SpawnReply r = spawner.run((tmp / "cg").string(), (tmp / "missing/data").string(), (tmp / "data.d").string());
+  spawner.start(kSpawner, setup_in(tmp));
+  SpawnReply r = spawner.churn(1, 0);
+  EXPECT_EQ(r.made, 0);
   EXPECT_EQ(r.stage, kSpawnDone);
-  ASSERT_TRUE(WIFEXITED(r.status));
-  EXPECT_EQ(WEXITSTATUS(r.status), ENOENT);
 }
 
-TEST(MemcgSpawner, DeadSpawnerIsAGeneratorErrorNamingTheCgroup) {
+TEST(MemcgSpawner, DeadSpawnerIsAGeneratorErrorNamingTheCgroups) {
   TempDir tmp;
-  write_file(tmp / "cg/cgroup.procs", "");
   MemcgSpawner spawner;
-  spawner.start(kSpawner, 4096, 0);
+  spawner.start(kSpawner, setup_in(tmp));
   const pid_t pid = spawner.pid();
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   try {
-    spawner.run((tmp / "cg").string(), (tmp / "data").string(), (tmp / "data.d").string());
+    spawner.churn(3, 2);
     FAIL() << "no error from a killed spawner";
   } catch (const GeneratorError& e) {
     EXPECT_EQ(e.operation(), "spawner");
-    EXPECT_NE(std::string(e.what()).find((tmp / "cg").string()), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("wait status 9"), std::string::npos) << e.what();
+    std::string what = e.what();
+    EXPECT_NE(what.find((tmp / "parent/m-").string() + "3 to 4"), std::string::npos) << what;
+    EXPECT_NE(what.find("wait status 9"), std::string::npos) << what;
   }
   EXPECT_FALSE(spawner.running());
   EXPECT_TRUE(reaped(pid));
 }
 
 TEST(MemcgSpawner, MissingBinaryIsAClearError) {
+  TempDir tmp;
   MemcgSpawner spawner;
   try {
-    spawner.start("/nonexistent/kreg-memcg-spawner", 4096, 0);
+    spawner.start("/nonexistent/kreg-memcg-spawner", setup_in(tmp));
     FAIL() << "started a missing binary";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/kreg-memcg-spawner"), std::string::npos) << e.what();
@@ -107,13 +111,14 @@ TEST(MemcgSpawner, MissingBinaryIsAClearError) {
 // The owner dies without closing anything (SIGKILL): PR_SET_PDEATHSIG must
 // take the spawner with it, or it would wait on its socket forever.
 TEST(MemcgSpawner, DiesWithItsOwner) {
+  TempDir tmp;
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   pid_t owner = fork();
   ASSERT_GE(owner, 0);
   if (owner == 0) {
     MemcgSpawner spawner;
-    spawner.start(kSpawner, 4096, 0);
+    spawner.start(kSpawner, setup_in(tmp));
     pid_t pid = spawner.pid();
     (void)!write(fds[1], &pid, sizeof pid);
     pause();
