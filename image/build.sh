@@ -42,9 +42,9 @@ out=${out:-$build_dir/image}
 for tool in mmdebstrap mmtarfilter umoci skopeo; do
   command -v "$tool" >/dev/null || { echo "image/build.sh: $tool is missing (./setup.sh installs it)" >&2; exit 2; }
 done
-# What kreg finds beside itself (vm/boot/guest_image.cpp): the agent, statbench and raw/.
+# What kreg finds beside itself (vm/boot/guest_image.cpp): the agent, statbench, the memcg spawner and raw/.
 mapfile -t raw_loops < <(find "$build_dir/raw" -maxdepth 1 -type f -executable -printf '%f\n' 2>/dev/null | sort)
-for bin in kreg kreg-agent kreg-statbench; do
+for bin in kreg kreg-agent kreg-statbench kreg-memcg-spawner; do
   [ -x "$build_dir/$bin" ] || { echo "image/build.sh: $build_dir/$bin is missing (build it: cmake --build $build_dir)" >&2; exit 2; }
 done
 [ ${#raw_loops[@]} -gt 0 ] || { echo "image/build.sh: $build_dir/raw/ holds no raw loops (build it: cmake --build $build_dir)" >&2; exit 2; }
@@ -93,7 +93,7 @@ say "kreg layer: $image"
 layer="$work/layer"
 install -d -m 0755 "$layer/opt/kreg/bin/raw" "$layer/opt/kreg/share/kreg/bench" "$layer/usr/local/bin"
 # Debug info stays in the build tree: it is 90% of kreg's size.
-for bin in kreg kreg-agent kreg-statbench; do
+for bin in kreg kreg-agent kreg-statbench kreg-memcg-spawner; do
   strip --strip-debug -o "$layer/opt/kreg/bin/$bin" "$build_dir/$bin"
 done
 for raw in "${raw_loops[@]}"; do strip --strip-debug -o "$layer/opt/kreg/bin/raw/$raw" "$build_dir/raw/$raw"; done
