@@ -25,16 +25,13 @@ using bisect_detail::Course;
 namespace {
 
 UnitEnvironment make_environment(const BisectOptions& o, nlohmann::json& machine) {
-  auto qemu = find_program(o.qemu);
-  if (!qemu)
-    throw KregError("QEMU binary '" + o.qemu +
-                    "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu)");
+  const std::string qemu = find_qemu(o.qemu);
   UnitEnvironment env;
-  env.qemu = *qemu;
-  CapturedRun v = run_captured({*qemu, "--version"});
+  env.qemu = qemu;
+  CapturedRun v = run_captured({qemu, "--version"});
   env.qemu_version = v.out.substr(0, v.out.find('\n'));
   env.guest = locate_guest_binaries();
-  env.accel = choose_accelerator(o.accel, *qemu);
+  env.accel = choose_accelerator(o.accel, qemu);
   env.vm = o.suite.vm;
   env.run_id = o.bisect_id;
   env.stop = &stop_requested();

@@ -14,6 +14,7 @@
 #include "harness/cli/scenario_command.hpp"
 #include "harness/store/result_store.hpp"
 #include "scenarios/generator_table.hpp"
+#include "vm/boot/accelerator.hpp"
 #include "vm/boot/guest_image.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
@@ -247,8 +248,7 @@ int bisect_command(const BisectCliOptions& o, const std::vector<std::string>& ar
     if (fs::exists(options.results_root + "/" + options.bisect_id + "/bisect.json"))
       throw KregError("results directory " + options.results_root + "/" + options.bisect_id +
                       " already holds a bisect (choose another --bisect-id, or --resume it)");
-    if (!find_program(o.run.qemu))
-      throw KregError("QEMU binary '" + o.run.qemu + "' not found (run ./setup.sh, or pass --qemu PATH)");
+    find_qemu(o.run.qemu);
     locate_guest_binaries();
     if (!o.repo.empty()) {
       if (!o.kernels.empty()) throw KregError("give kernels or --repo, not both");

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -73,17 +72,11 @@ int kernel_boot_bench(const KernelsOptions& o, const std::string& cache_dir) {
   for (const auto& s : o.specs) specs.emplace_back(s);
   if (specs.empty()) specs = load_suite("default").kernels;
   for (const auto& k : specs) check_kernel_spec(k);
-  auto qemu = find_program(o.qemu);
-  if (!qemu)
-    throw KregError("QEMU binary '" + o.qemu +
-                    "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu)");
-  const AcceleratorChoice accel = choose_accelerator("auto", *qemu);
+  const std::string qemu = find_qemu(o.qemu);
+  const AcceleratorChoice accel = choose_accelerator("auto", qemu);
   const GuestBinaries guest = locate_guest_binaries();
 
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-  const std::string dir = cache_dir + "/bench/boot-" + stamp;
+  const std::string dir = cache_dir + "/bench/" + make_run_id("boot");
   fs::create_directories(dir);
   const std::string image = dir + "/initramfs.cpio";
   build_guest_image(image, guest, {{"jobs", nlohmann::json::array()}});
@@ -94,7 +87,7 @@ int kernel_boot_bench(const KernelsOptions& o, const std::string& cache_dir) {
   for (size_t k = 0; k < specs.size(); ++k) {
     KernelImage kernel = obtain_kernel(specs[k], cache_dir);
     VmSpec spec;
-    spec.qemu_binary = *qemu;
+    spec.qemu_binary = qemu;
     spec.kernel = kernel.vmlinuz;
     if (o.entry == "pvh") {
       spec.kernel = pvh_kernel_for(kernel.vmlinuz);

@@ -8,7 +8,7 @@
 //     setup+decompress  the rest: setup code, decompressor, early kernel
 //   kernel init       kernel clock start to /init, of which initramfs unpacking
 //   agent             /init to hello (mounts, feature probe)
-// Medians over the boots; every boot is written to <cache>/bench/boot-<stamp>.json.
+// Medians over the boots; every boot is written to <cache>/bench/<stamp>-boot/boot-bench.json.
 #pragma once
 
 #include <string>

@@ -16,6 +16,7 @@
 #include "harness/store/result_store.hpp"
 #include "harness/store/run_file.hpp"
 #include "harness/term/progress.hpp"
+#include "vm/boot/accelerator.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
 #include "vm/kernels/kernel_fetch.hpp"
@@ -32,12 +33,9 @@ std::string qemu_version(const std::string& qemu) {
 }  // namespace
 
 std::string check_vm_tools(const RunOptions& options) {
-  auto qemu = find_program(options.qemu);
-  if (!qemu)
-    throw KregError("QEMU binary '" + options.qemu +
-                    "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  std::string qemu = find_qemu(options.qemu);
   locate_guest_binaries();
-  return *qemu;
+  return qemu;
 }
 
 UnitEnvironment make_environment(const RunOptions& options, const Suite& suite, const std::string& run_id,

@@ -16,6 +16,14 @@
 
 namespace kreg {
 
+std::string find_qemu(const std::string& name) {
+  auto qemu = find_program(name);
+  if (!qemu)
+    throw KregError("QEMU binary '" + name +
+                    "' not found (run ./setup.sh to install qemu-system-x86, or pass --qemu PATH)");
+  return *qemu;
+}
+
 std::string to_string(Accelerator a) { return a == Accelerator::Kvm ? "kvm" : "tcg"; }
 
 namespace {

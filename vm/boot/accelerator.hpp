@@ -17,6 +17,10 @@ struct AcceleratorChoice {
   std::string reason;  // why this one, for the record and the report
 };
 
+// The QEMU binary `name` resolved on PATH (or a path); throws KregError
+// naming it and the fix when it is missing. The one place that says so.
+std::string find_qemu(const std::string& name);
+
 // `requested` is "auto", "kvm" or "tcg". "kvm" when KVM does not work throws
 // KregError; "auto" falls back to TCG and says why.
 AcceleratorChoice choose_accelerator(const std::string& requested, const std::string& qemu_binary);
