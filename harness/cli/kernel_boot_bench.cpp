@@ -38,10 +38,6 @@ double median(std::vector<double> v) {
 
 std::string seconds(double s) { return s < 0 ? "-" : fmt::format("{:.2f}", s); }
 
-double field(const nlohmann::json& j, const char* key) {
-  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : -1;
-}
-
 // One boot: the breakdown plus the decompressor's console marks.
 nlohmann::json boot_once(VmSpec spec) {
   nlohmann::json boot;
@@ -56,7 +52,7 @@ nlohmann::json boot_once(VmSpec spec) {
   if (out.console_mark_s.contains(kSetupStarts)) {
     boot["firmware_s"] = out.console_mark_s[kSetupStarts];
     if (boot.contains("before_kernel_s"))
-      boot["setup_decompress_s"] = field(boot, "before_kernel_s") - out.console_mark_s[kSetupStarts];
+      boot["setup_decompress_s"] = boot["before_kernel_s"].get<double>() - out.console_mark_s[kSetupStarts];
   }
   boot["wall_s"] = out.wall_s;
   return boot;
@@ -114,7 +110,7 @@ int kernel_boot_bench(const KernelsOptions& o, const std::string& cache_dir) {
     std::fprintf(stderr, "\n");
     auto med = [&](const char* key) {
       std::vector<double> v;
-      for (const auto& b : boots) v.push_back(field(b, key));
+      for (const auto& b : boots) v.push_back(b.value(key, -1.0));  // -1: a phase this boot did not report
       return median(v);
     };
     const double image_mib = static_cast<double>(fs::file_size(image)) / (1 << 20);
