@@ -21,6 +21,8 @@
 #include "vm/common/process.hpp"
 #include "vm/kernels/kernel_fetch.hpp"
 
+namespace fs = std::filesystem;
+
 namespace kreg {
 
 namespace {
@@ -49,7 +51,10 @@ UnitEnvironment make_environment(const RunOptions& options, const Suite& suite, 
   env.run_id = run_id;
   env.store = store;
   env.stop = &stop_requested();
-  env.unit_times_path = resolve_cache_dir(options.cache_dir) + "/unit-times.json";
+  // Beside the runs it learnt from, not in the shared cache: a fresh results
+  // directory (every test's) starts in plan order, so no run's order depends
+  // on what an unrelated earlier run took.
+  if (store) env.unit_times_path = (fs::path(store->dir()).parent_path() / "unit-times.json").string();
   return env;
 }
 

@@ -1,7 +1,7 @@
 // How long each unit took the last time it ran on this machine, so the next
 // run can start the longest units first (longest-processing-time-first: the
 // 70-80 s memcg units of 6.12 and 7.3 used to start last and finish alone).
-// Kept in <cache>/unit-times.json; a unit never seen before is estimated
+// Kept in <results>/unit-times.json, beside the runs; a unit never seen before is estimated
 // from the generator table (shard_plan.hpp).
 #pragma once
 

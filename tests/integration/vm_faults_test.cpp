@@ -116,7 +116,8 @@ TEST(VmFaults, KregKilledMidUnitThenTwoResumesAtOnce) {
 // resume reruns only it.
 TEST(VmFaults, OneQemuKilled) {
   TempDir dir;
-  const std::string suite = write_suite(dir.path, 2, 300), run_dir = dir.path + "/q";
+  // a is the long unit, so its QEMU still runs when the kill comes.
+  const std::string suite = write_suite(dir.path, 2, 300, 'a'), run_dir = dir.path + "/q";
   BackgroundKreg kreg(dir.path, {"run", suite, "--results", dir.path, "--run-id", "q", "--parallel", "2"});
   ASSERT_TRUE(wait_until(300, [&] { return job_started(run_dir, "a"); })) << kreg.stderr_text();
   ASSERT_EQ(kill(qemu_of(run_dir, "a"), SIGKILL), 0);
@@ -149,7 +150,8 @@ TEST(VmFaults, OneQemuKilled) {
 TEST(VmFaults, StoppedQemuIsKilledAtItsTimeout) {
   TempDir dir;
   const int timeout_s = 60;
-  const std::string suite = write_suite(dir.path, 2, timeout_s), run_dir = dir.path + "/s";
+  // a is the long unit, so its QEMU still runs when the SIGSTOP comes.
+  const std::string suite = write_suite(dir.path, 2, timeout_s, 'a'), run_dir = dir.path + "/s";
   BackgroundKreg kreg(dir.path, {"run", suite, "--results", dir.path, "--run-id", "s", "--parallel", "2"});
   ASSERT_TRUE(wait_until(300, [&] { return job_started(run_dir, "a"); })) << kreg.stderr_text();
   ASSERT_EQ(kill(qemu_of(run_dir, "a"), SIGSTOP), 0);
