@@ -12,8 +12,8 @@
 #include "harness/term/text_table.hpp"
 #include "vm/boot/accelerator.hpp"
 #include "vm/boot/boot_breakdown.hpp"
+#include "vm/boot/boot_plan.hpp"
 #include "vm/boot/guest_image.hpp"
-#include "vm/boot/pvh_kernel.hpp"
 #include "vm/boot/qemu_vm.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
@@ -62,8 +62,10 @@ nlohmann::json boot_once(VmSpec spec) {
 
 int kernel_boot_bench(const KernelsOptions& o, const std::string& cache_dir) {
   if (o.boots < 1) throw KregError("--boots must be at least 1 (got " + std::to_string(o.boots) + ")");
-  if (o.entry != "pvh" && o.entry != "bzimage")
-    throw KregError("--entry must be pvh or bzimage (got '" + o.entry + "')");
+  if (o.entry != "auto" && o.entry != "pvh" && o.entry != "bzimage")
+    throw KregError("--entry must be auto, pvh or bzimage (got '" + o.entry + "')");
+  if (o.machine != "auto" && o.machine != "pc" && o.machine != "microvm")
+    throw KregError("--machine must be auto, pc or microvm (got '" + o.machine + "')");
   std::vector<KernelSpec> specs;
   for (const auto& s : o.specs) specs.emplace_back(s);
   if (specs.empty()) specs = load_suite("default").kernels;
@@ -84,11 +86,10 @@ int kernel_boot_bench(const KernelsOptions& o, const std::string& cache_dir) {
     KernelImage kernel = obtain_kernel(specs[k], cache_dir);
     VmSpec spec;
     spec.qemu_binary = qemu;
-    spec.kernel = kernel.vmlinuz;
-    if (o.entry == "pvh") {
-      spec.kernel = pvh_kernel_for(kernel.vmlinuz);
-      if (spec.kernel.empty()) spec.kernel = kernel.vmlinuz;
-    }
+    const BootPlan plan = plan_boot(kernel, accel.accelerator, {o.machine, o.entry});
+    spec.kernel = plan.kernel;
+    spec.machine = plan.machine;
+    spec.tsc_khz = plan.tsc_khz;
     spec.initrd = image;
     spec.console_log = dir + "/console.log";
     spec.results_log = dir + "/results.serial";
@@ -114,12 +115,15 @@ int kernel_boot_bench(const KernelsOptions& o, const std::string& cache_dir) {
       return median(v);
     };
     const double image_mib = static_cast<double>(fs::file_size(image)) / (1 << 20);
-    rows.push_back({kernel.release + (spec.kernel == kernel.vmlinuz ? "" : " (pvh)"), seconds(med("to_hello_s")),
-                    seconds(med("before_kernel_s")), seconds(med("firmware_s")), seconds(med("setup_decompress_s")),
-                    seconds(med("kernel_init_s")), seconds(med("initramfs_s")), seconds(med("agent_s")),
-                    fmt::format("{:.1f}", image_mib)});
+    rows.push_back({kernel.release + " (" + plan.entry + ", " + to_string(plan.machine) + ")",
+                    seconds(med("to_hello_s")), seconds(med("before_kernel_s")), seconds(med("firmware_s")),
+                    seconds(med("setup_decompress_s")), seconds(med("kernel_init_s")), seconds(med("initramfs_s")),
+                    seconds(med("agent_s")), fmt::format("{:.1f}", image_mib)});
     report["kernels"].push_back({{"release", kernel.release},
-                                 {"entry", spec.kernel == kernel.vmlinuz ? "bzimage" : "pvh"},
+                                 {"entry", plan.entry},
+                                 {"qemu_machine", to_string(plan.machine)},
+                                 {"qemu_machine_reason", plan.machine_reason},
+                                 {"kernel_cmdline", kernel_append(spec)},
                                  {"spec", specs[k].describe()},
                                  {"vmlinuz", kernel.vmlinuz},
                                  {"image_bytes", fs::file_size(image)},

@@ -105,7 +105,7 @@ int kernel_build_bench(const KernelsOptions& o, const std::string& cache_dir) {
   }
   std::ofstream(scratch + "/build-bench.json") << out.dump(2) << "\n";
   std::printf("kernel build benchmark: %s (%s), x86_64_defconfig%s + kreg's fragment, make -j%u, %s\n", r.what.c_str(),
-              cold.release.c_str(), spec.config.empty() ? "" : " (base " + spec.config + ")",
+              cold.release.c_str(), (spec.config.empty() ? std::string() : " (base " + spec.config + ")").c_str(),
               std::thread::hardware_concurrency(), cold.record["toolchain"].value("cc", "").c_str());
   std::printf("source ready (download/unpack, or cached) in %.1f s\n%s", source_s, format_columns(rows).c_str());
   std::printf("figures: %s\n", (scratch + "/build-bench.json").c_str());

@@ -19,7 +19,8 @@ struct KernelsOptions {
   int boots = 5;                            // boot: boots per kernel
   std::string qemu = "qemu-system-x86_64";  // boot: the QEMU binary
   std::string append;                       // boot: extra guest kernel command line
-  std::string entry = "pvh";                // boot: pvh (the ELF, when the kernel has the note) or bzimage
+  std::string entry = "auto";               // boot: auto, pvh (the ELF with the PVH note) or bzimage
+  std::string machine = "auto";             // boot: auto, pc or microvm (boot_plan.hpp)
 };
 
 // Prints to stdout; returns the exit code. Throws KregError (exit 2) naming

@@ -113,7 +113,9 @@ int main(int argc, char** argv) {
   kernels_cmd->add_option("--qemu", kernels.qemu, "boot: QEMU binary (default qemu-system-x86_64)");
   kernels_cmd->add_option("--append", kernels.append, "boot: extra guest kernel command line, e.g. mitigations=off");
   kernels_cmd->add_option("--entry", kernels.entry,
-                          "boot: pvh (the kernel's ELF, when it has a PVH entry; default) or bzimage");
+                          "boot: auto (the kernel's ELF when it has a PVH entry; default), pvh or bzimage");
+  kernels_cmd->add_option("--machine", kernels.machine,
+                          "boot: auto (microvm when the kernel can; default), pc or microvm");
 
   kreg::ClusterCli cluster(app, run_cmd, run);  // plan, merge, submit; run --plan --shard
 

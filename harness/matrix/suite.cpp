@@ -130,7 +130,8 @@ class SuiteReader : TomlReader {
     if (const toml::node* vm = root.get("vm")) {
       if (!vm->is_table()) fail(vm, "'vm' must be a table: [vm]");
       const toml::table& t = *vm->as_table();
-      only_keys(t, "[vm]", {"vcpus", "memory_mib", "disk_mib", "timeout_s", "hello_timeout_s", "parallel", "append"});
+      only_keys(t, "[vm]",
+                {"vcpus", "memory_mib", "disk_mib", "timeout_s", "hello_timeout_s", "parallel", "append", "machine"});
       s.vm.vcpus = static_cast<int>(int_at(t, "vcpus", s.vm.vcpus, 1));
       s.vm.memory_mib = static_cast<int>(int_at(t, "memory_mib", 0, 0));
       if (s.vm.memory_mib != 0 && s.vm.memory_mib < 128)
@@ -140,6 +141,9 @@ class SuiteReader : TomlReader {
       s.vm.hello_timeout_s = number_at(t, "hello_timeout_s", s.vm.hello_timeout_s);
       s.vm.parallel = static_cast<int>(int_at(t, "parallel", 0, 0));
       s.vm.append = string_at(t, "append", "");
+      s.vm.machine = string_at(t, "machine", "auto");
+      if (s.vm.machine != "auto" && s.vm.machine != "pc" && s.vm.machine != "microvm")
+        fail(t.get("machine"), "'machine' must be \"auto\", \"pc\" or \"microvm\"");
     }
     const toml::node* jobs = root.get("job");
     if (!jobs) fail(&root, "the suite has no [[job]] tables");
@@ -220,7 +224,8 @@ nlohmann::json suite_to_json(const Suite& s) {
             {"timeout_s", s.vm.timeout_s},
             {"hello_timeout_s", s.vm.hello_timeout_s},
             {"parallel", s.vm.parallel},
-            {"append", s.vm.append}}}};
+            {"append", s.vm.append},
+            {"machine", s.vm.machine}}}};
 }
 
 Suite suite_from_json(const nlohmann::json& j) {
@@ -234,7 +239,7 @@ Suite suite_from_json(const nlohmann::json& j) {
   s.jobs = j.at("jobs").get<std::vector<nlohmann::json>>();
   const auto& vm = j.at("vm");
   s.vm = {vm.at("vcpus"),           vm.at("memory_mib"), vm.at("disk_mib"), vm.at("timeout_s"),
-          vm.at("hello_timeout_s"), vm.at("parallel"),   vm.at("append")};
+          vm.at("hello_timeout_s"), vm.at("parallel"),   vm.at("append"),   vm.value("machine", "auto")};
   return s;
 }
 

@@ -20,6 +20,10 @@ struct SuiteVm {
   double hello_timeout_s = 120;
   int parallel = 0;    // VMs at once; 0 = as many as host cores and memory allow
   std::string append;  // extra guest kernel command line
+  // QEMU machine: "auto" (microvm when the kernel can, else pc), "pc" or
+  // "microvm" (boot_plan.hpp). "pc" keeps timings comparable with runs
+  // made before kreg chose microvm.
+  std::string machine = "auto";
 };
 
 struct Suite {

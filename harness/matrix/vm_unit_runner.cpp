@@ -11,7 +11,7 @@
 #include "harness/store/run_file.hpp"
 #include "scenarios/generator_table.hpp"
 #include "vm/boot/boot_breakdown.hpp"
-#include "vm/boot/pvh_kernel.hpp"
+#include "vm/boot/boot_plan.hpp"
 #include "vm/boot/qemu_vm.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/process.hpp"
@@ -125,10 +125,19 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
   const std::string vm_dir = attempt.path;
   VmSpec spec;
   spec.qemu_binary = env.qemu;
-  // The kernel's ELF through QEMU's PVH entry when it has one: no real-mode
-  // setup, no decompressor (0.3-1.0 s less per boot under TCG: kreg kernels boot).
-  const std::string pvh = pvh_kernel_for(kernel.vmlinuz);
-  spec.kernel = pvh.empty() ? kernel.vmlinuz : pvh;
+  // The kernel's ELF through QEMU's PVH entry when it has one (no real-mode
+  // setup, no decompressor), on microvm when the kernel can: kreg kernels boot.
+  BootPlan plan;
+  try {
+    plan = plan_boot(kernel, env.accel.accelerator, {env.vm.machine, "auto"});
+  } catch (const KregError& e) {
+    result.end = "setup";
+    result.reason = e.what();
+    return result;
+  }
+  spec.kernel = plan.kernel;
+  spec.machine = plan.machine;
+  spec.tsc_khz = plan.tsc_khz;
   spec.initrd = vm_dir + "/initramfs.cpio";
   spec.console_log = vm_dir + "/console.log";
   spec.results_log = vm_dir + "/results.serial";
@@ -159,7 +168,11 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
                                   {"accelerator_reason", env.accel.reason},
                                   {"vcpus", spec.vcpus},
                                   {"memory_mib", spec.memory_mib},
-                                  {"kernel_entry", pvh.empty() ? "bzimage" : "pvh"},
+                                  {"kernel_entry", plan.entry},
+                                  {"qemu_machine", to_string(plan.machine)},
+                                  {"qemu_machine_reason", plan.machine_reason},
+                                  {"tsc_khz", plan.tsc_khz},
+                                  {"kernel_cmdline", kernel_append(spec)},
                                   {"qemu", env.qemu_version},
                                   {"host_cpus", std::thread::hardware_concurrency()}};
   nlohmann::json guest_jobs = {{"jobs", {unit.job}}, {"scratch_disk", needs_scratch_disk(unit.job)}};
@@ -168,7 +181,7 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
     if (needs_scratch_disk(unit.job)) {
       // Kernels with virtio-blk built in (7.x) need no module; the guest
       // checks for /kreg/modules.order.
-      if (!kernel.modules_dir.empty()) modules = module_closure(kernel.modules_dir, {"virtio_pci", "virtio_blk"});
+      if (!kernel.modules_dir.empty()) modules = module_closure(kernel.modules_dir, scratch_disk_modules(spec.machine));
       spec.disk_image = vm_dir + "/scratch.img";
       make_scratch_disk(spec.disk_image, env.vm.disk_mib);
     }

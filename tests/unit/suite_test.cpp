@@ -108,6 +108,18 @@ TEST(Suite, SyntaxErrorsAndBadValuesNameTheProblem) {
   EXPECT_NE(error_of(std::string(kMinimal) + "[[job]]\nid = \"netns\"\nscenario = \"netns\"\ntargets = [1]\n")
                 .find("two jobs share the id netns"),
             std::string::npos);
+  const std::string vm =
+      "kernels = [\"a\"]\n[vm]\nmachine = \"q35\"\n[[job]]\nid=\"x\"\nscenario=\"netns\"\ntargets=[1]\n";
+  EXPECT_NE(error_of(vm).find("'machine' must be \"auto\", \"pc\" or \"microvm\""), std::string::npos) << error_of(vm);
+}
+
+TEST(Suite, MachineDefaultsToAutoAndSurvivesTheRunFile) {
+  EXPECT_EQ(parse_suite(kMinimal, "s.toml").vm.machine, "auto");
+  std::string text = kMinimal;
+  text.insert(text.find("[[job]]"), "[vm]\nmachine = \"pc\"\n");
+  Suite s = parse_suite(text, "s.toml");
+  EXPECT_EQ(s.vm.machine, "pc");
+  EXPECT_EQ(suite_from_json(suite_to_json(s)).vm.machine, "pc");
 }
 
 TEST(Matrix, CgroupJobsRunPerModeOthersOncePerKernel) {

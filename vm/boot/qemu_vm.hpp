@@ -12,19 +12,22 @@
 #include <vector>
 
 #include "vm/boot/accelerator.hpp"
+#include "vm/boot/boot_plan.hpp"
 #include "vm/channel/record_frame.hpp"
 
 namespace kreg {
 
 struct VmSpec {
   std::string qemu_binary = "qemu-system-x86_64";
-  std::string kernel;        // bzImage
-  std::string initrd;        // cpio from build_guest_image
-  std::string extra_append;  // appended to kreg's kernel command line
-  std::string console_log;   // ttyS0 goes here
-  std::string results_log;   // ttyS1 (the framed records) goes here
-  std::string qemu_log;      // QEMU's own stdout/stderr
-  std::string disk_image;    // raw ext4 scratch disk on virtio-blk, "" for none
+  std::string kernel;  // bzImage, or its PVH ELF (BootPlan::kernel)
+  QemuMachine machine = QemuMachine::Pc;
+  unsigned long tsc_khz = 0;  // the guest's TSC rate, told to it; 0: let it calibrate
+  std::string initrd;         // cpio from build_guest_image
+  std::string extra_append;   // appended to kreg's kernel command line
+  std::string console_log;    // ttyS0 goes here
+  std::string results_log;    // ttyS1 (the framed records) goes here
+  std::string qemu_log;       // QEMU's own stdout/stderr
+  std::string disk_image;     // raw ext4 scratch disk on virtio-blk, "" for none
   Accelerator accelerator = Accelerator::Tcg;
   int vcpus = 2;
   int memory_mib = 1024;
