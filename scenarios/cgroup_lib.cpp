@@ -83,6 +83,17 @@ void delete_cgroup(cgroup* cg) {
   fail("cannot delete", cgroup_get_cgroup_name(cg), rc);
 }
 
+void rmdir_cgroup_fast(const std::string& dir) {
+  for (int attempt = 0, delay_us = 1000;; ++attempt, delay_us *= 2) {
+    if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
+    if (errno != EBUSY) throw std::runtime_error("cannot remove cgroup " + dir + ": " + std::strerror(errno));
+    if (attempt == 11)
+      throw GeneratorError("rmdir", EBUSY,
+                           "cannot delete cgroup '" + dir + "': still busy after retrying for about a second");
+    usleep(static_cast<useconds_t>(std::min(delay_us, 200000)));
+  }
+}
+
 void mkdir_cgroup_fast(const std::string& dir) {
   if (mkdir(dir.c_str(), 0755) != 0) throw mkdir_error(dir, errno);
 }

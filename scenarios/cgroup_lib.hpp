@@ -49,6 +49,10 @@ void delete_cgroup(cgroup* cg);
 // throw GeneratorError with the kernel's errno (ENOSPC at the ID limit).
 void mkdir_cgroup_fast(const std::string& dir);
 void write_pid_fast(const std::string& dir, pid_t pid);
+// delete_cgroup's hot-loop variant: one rmdir of `dir`, EBUSY retried the
+// same way (GeneratorError after about a second); ENOENT counts as removed;
+// any other errno throws runtime_error naming the directory.
+void rmdir_cgroup_fast(const std::string& dir);
 // Their errors, for the same steps taken by another process (the memcg
 // spawner) that reports only the errno.
 class GeneratorError;
