@@ -156,7 +156,13 @@ nlohmann::json run_speed(const nlohmann::json& job, const SweepEnvironment& env,
     std::map<std::string, double> seconds;
     try {
       for (int round = 0; round < rounds; ++round) {
-        for (const Method& m : family.methods) seconds[m.name] += m.run(per_round, round);
+        // Odd rounds run the methods in reverse: whatever the first one leaves
+        // behind (warm caches, dying objects, a host slowing down) falls on
+        // each method in turn.
+        for (size_t i = 0; i < family.methods.size(); ++i) {
+          const Method& m = family.methods[round % 2 ? family.methods.size() - 1 - i : i];
+          seconds[m.name] += m.run(per_round, round);
+        }
         progress({{"job_id", job.value("job_id", "speed")},
                   {"family", family.name},
                   {"round", round + 1},

@@ -4,6 +4,9 @@
 // scratch disk.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "tests/integration/kreg_cli.hpp"
 
 namespace kreg::test {
@@ -52,6 +55,47 @@ TEST(VmScenarios, PauseLoopKeepsTheWindowOfPods) {
   EXPECT_EQ(s["status"], "ok") << s["error"].dump();
   EXPECT_EQ(s["created"], 15);
   EXPECT_EQ(s["measured"]["pods_live"], 5);
+}
+
+// kreg run speed's job, two families at a few objects: both ways are timed on
+// the same objects in every round (the order alternates by round), and the
+// ratio is the generator's rate over the raw floor's.
+TEST(VmScenarios, SpeedJobTimesGeneratorAndRawFloorPerFamily) {
+  TempDir dir;
+  const std::string suite = dir.path + "/speed-mini.toml";
+  std::ofstream(suite) << R"(name = "speed-mini"
+kernels = ["debian:bookworm:6.1"]
+cgroup_modes = ["v1"]
+[vm]
+vcpus = 1
+[[job]]
+id = "speed/mini"
+kind = "speed"
+rounds = 2
+families = ["netns-dead", "pause-loop"]
+ops = { netns = 6, pause = 6 }
+)";
+  CapturedRun r = run_kreg({"run", suite, "--results", dir.path, "--run-id", "s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string path;  // jobs/<release>/speed__mini__v1.json, whichever 6.1 the cache holds
+  for (const auto& kernel : std::filesystem::directory_iterator(dir.path + "/s/jobs"))
+    if (std::filesystem::exists(kernel.path() / "speed__mini__v1.json"))
+      path = (kernel.path() / "speed__mini__v1.json").string();
+  ASSERT_FALSE(path.empty()) << "no speed record under " << dir.path << "/s/jobs";
+  nlohmann::json record = read_json(path);
+  EXPECT_EQ(record["status"], "ok") << record.dump();
+  const nlohmann::json& families = record["families"];
+  EXPECT_EQ(families.size(), 2u) << families.dump();
+  for (const char* name : {"netns-dead", "pause-loop"}) {
+    const nlohmann::json& f = families[name];
+    for (const char* way : {"generator", "raw"}) {
+      EXPECT_EQ(f[way]["ops"], 6) << name << " " << way;
+      EXPECT_GT(f[way]["seconds"].get<double>(), 0) << name << " " << way;
+    }
+    EXPECT_NEAR(f["generator_vs_raw"].get<double>(),
+                f["generator"]["ops_per_s"].get<double>() / f["raw"]["ops_per_s"].get<double>(), 1e-9)
+        << name;
+  }
 }
 
 TEST(VmScenarios, NegativeDentriesOnTheExt4ScratchDisk) {
