@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/kernel_fixtures.hpp"
 #include "vm/boot/boot_plan.hpp"
 #include "vm/boot/host_tsc.hpp"
 #include "vm/boot/qemu_vm.hpp"
@@ -21,13 +22,7 @@ namespace fs = std::filesystem;
 namespace kreg {
 namespace {
 
-std::string fixture_config(const std::string& name) {
-  std::ifstream in(std::string(KREG_SOURCE_DIR "/tests/fixtures/configs/") + name + ".config");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_FALSE(ss.str().empty()) << name;
-  return ss.str();
-}
+using test::fixture_config;
 
 bool has(const std::vector<std::string>& argv, const std::string& arg) {
   return std::find(argv.begin(), argv.end(), arg) != argv.end();

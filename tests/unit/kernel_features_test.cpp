@@ -7,18 +7,13 @@
 #include <sstream>
 #include <string>
 
+#include "tests/unit/kernel_fixtures.hpp"
 #include "vm/kernels/kernel_features.hpp"
 
 namespace kreg {
 namespace {
 
-std::string fixture_config(const std::string& release) {
-  std::ifstream in(std::string(KREG_SOURCE_DIR "/tests/fixtures/configs/") + release + ".config");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_FALSE(ss.str().empty()) << release;
-  return ss.str();
-}
+using test::fixture_config;
 
 TEST(KernelFeatures, ParsesSetUnsetAndModuleOptions) {
   KernelConfig c = parse_kernel_config(fixture_config("6.12.117+deb13-cloud-amd64"));

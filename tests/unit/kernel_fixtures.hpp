@@ -91,4 +91,13 @@ inline std::string fixture_name(const ::testing::TestParamInfo<Fixture>& info) {
   return s;
 }
 
+// tests/fixtures/configs/<name>.config: extracts of real kernel configs.
+inline std::string fixture_config(const std::string& name) {
+  std::ifstream in(std::string(KREG_SOURCE_DIR "/tests/fixtures/configs/") + name + ".config");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_FALSE(ss.str().empty()) << name;
+  return ss.str();
+}
+
 }  // namespace kreg::test
