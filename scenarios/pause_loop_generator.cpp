@@ -122,9 +122,11 @@ void PauseLoopGenerator::create(const std::string& name) {
   }
 }
 
-// One rmdir per hierarchy, as a runtime removes a pod's cgroups: a libcgroup
-// cgroup per pod and its delete cost pause-loop 4 % of its rate against the
-// raw floor, and libcgroup hides the kernel's errno.
+// One rmdir per hierarchy, as a runtime removes a pod's cgroups: no
+// libcgroup cgroup per pod, and the kernel's errno reaches the report
+// (libcgroup hides it). Not measurably faster in kreg run speed (0.85 of the
+// raw floor before, 0.87 after, within run-to-run scatter): the gap is
+// forking the agent.
 void PauseLoopGenerator::remove(const std::string& name) {
   for (const auto& dir : hierarchy_dirs(memory_, pids_, name)) rmdir_cgroup_fast(dir);
 }

@@ -62,10 +62,8 @@ nlohmann::json boot_once(VmSpec spec) {
 
 int kernel_boot_bench(const KernelsOptions& o, const std::string& cache_dir) {
   if (o.boots < 1) throw KregError("--boots must be at least 1 (got " + std::to_string(o.boots) + ")");
-  if (o.entry != "auto" && o.entry != "pvh" && o.entry != "bzimage")
-    throw KregError("--entry must be auto, pvh or bzimage (got '" + o.entry + "')");
-  if (o.machine != "auto" && o.machine != "pc" && o.machine != "microvm")
-    throw KregError("--machine must be auto, pc or microvm (got '" + o.machine + "')");
+  if (!known_entry(o.entry)) throw KregError("--entry must be auto, pvh or bzimage (got '" + o.entry + "')");
+  if (!known_machine(o.machine)) throw KregError("--machine must be auto, pc or microvm (got '" + o.machine + "')");
   std::vector<KernelSpec> specs;
   for (const auto& s : o.specs) specs.emplace_back(s);
   if (specs.empty()) specs = load_suite("default").kernels;

@@ -11,6 +11,7 @@
 
 #include "harness/matrix/toml_reader.hpp"
 #include "scenarios/generator_table.hpp"
+#include "vm/boot/boot_plan.hpp"
 #include "vm/common/error.hpp"
 #include "vm/common/source_dir.hpp"
 
@@ -142,8 +143,7 @@ class SuiteReader : TomlReader {
       s.vm.parallel = static_cast<int>(int_at(t, "parallel", 0, 0));
       s.vm.append = string_at(t, "append", "");
       s.vm.machine = string_at(t, "machine", "auto");
-      if (s.vm.machine != "auto" && s.vm.machine != "pc" && s.vm.machine != "microvm")
-        fail(t.get("machine"), "'machine' must be \"auto\", \"pc\" or \"microvm\"");
+      if (!known_machine(s.vm.machine)) fail(t.get("machine"), "'machine' must be \"auto\", \"pc\" or \"microvm\"");
     }
     const toml::node* jobs = root.get("job");
     if (!jobs) fail(&root, "the suite has no [[job]] tables");

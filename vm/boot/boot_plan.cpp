@@ -44,13 +44,14 @@ std::vector<std::string> scratch_disk_modules(QemuMachine machine) {
   return {"virtio_pci", "virtio_blk"};
 }
 
+bool known_machine(const std::string& name) { return name == "auto" || name == "pc" || name == "microvm"; }
+bool known_entry(const std::string& name) { return name == "auto" || name == "pvh" || name == "bzimage"; }
+
 BootPlan plan_boot(const KernelImage& kernel, Accelerator accelerator, const BootPreference& preference) {
   const std::string& m = preference.machine;
   const std::string& e = preference.entry;
-  if (m != "auto" && m != "pc" && m != "microvm")
-    throw KregError("unknown machine '" + m + "': use auto, pc or microvm");
-  if (e != "auto" && e != "pvh" && e != "bzimage")
-    throw KregError("unknown kernel entry '" + e + "': use auto, pvh or bzimage");
+  if (!known_machine(m)) throw KregError("unknown machine '" + m + "': use auto, pc or microvm");
+  if (!known_entry(e)) throw KregError("unknown kernel entry '" + e + "': use auto, pvh or bzimage");
   BootPlan plan;
   const std::string pvh = e == "bzimage" ? "" : pvh_kernel_for(kernel.vmlinuz);
   if (e == "pvh" && pvh.empty())

@@ -39,6 +39,10 @@ struct BootPreference {
   std::string entry = "auto";
 };
 
+// The names BootPreference takes, for the callers that check them early.
+bool known_machine(const std::string& name);  // auto, pc, microvm
+bool known_entry(const std::string& name);    // auto, pvh, bzimage
+
 BootPlan plan_boot(const KernelImage& kernel, Accelerator accelerator, const BootPreference& preference = {});
 
 // Why `config_text` (a kernel .config) cannot run on microvm, "" if it can.
