@@ -163,6 +163,7 @@ std::vector<MeasureResult> measure_batch(const std::vector<MeasureRequest>& requ
                                  {"wall_s", out.wall_s},
                                  {"boot_to_hello_s", out.boot_to_hello_s},
                                  {"memory_mib", out.memory_mib}});
+      if (out.boots > 1) rr.run["units"][u]["boots"] = out.boots;
       if (out.status == "failed")
         rr.run["failures"].push_back({{"vm", unit.unit_id},
                                       {"end", out.end},

@@ -186,6 +186,7 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
       if (!out.boot.is_null()) entry["boot"] = out.boot;
       if (out.job_s >= 0) entry["job_s"] = out.job_s;
       if (out.teardown_s >= 0) entry["teardown_s"] = out.teardown_s;
+      if (out.boots > 1) entry.update({{"boots", out.boots}, {"stalled_boot_tail", out.stalled_boot_tail}});
       if (!out.features.is_null()) entry["features"] = out.features;
       if (!out.features.is_null() && !probed[u.kernel_index]) {
         probed[u.kernel_index] = true;
@@ -207,6 +208,11 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
           fmt::format("kreg: job {}/{} {} {} in {:.0f} s{}", n + 1, todo.size(), u.unit_id, out.status, out.wall_s,
                       out.status == "ok" ? " -> " + state.store->dir() + "/" + u.record_path : ": " + out.reason));
       if (out.status == "failed" && !out.console_tail.empty()) std::fprintf(stderr, "%s", out.console_tail.c_str());
+      if (out.boots > 1)
+        progress.note(
+            fmt::format("kreg: {} stalled before hello and was booted again ({} boots; console of the "
+                        "stall in {}/{}/console.log.stalled-boot-1)",
+                        u.unit_id, out.boots, state.store->dir(), out.vm_dir));
     };
     tasks.push_back(std::move(task));
   }

@@ -48,7 +48,9 @@ struct UnitOutcome {
   std::string reason;
   std::string console_tail;
   double wall_s = 0;
-  double boot_to_hello_s = -1;
+  double boot_to_hello_s = -1;  // of the boot that said hello
+  int boots = 1;                // more than 1: earlier boots stalled before hello (VmSpec::boot_attempts)
+  std::string stalled_boot_tail;
   nlohmann::json boot;     // boot_breakdown() of this VM (vm/boot/boot_breakdown.hpp)
   double job_s = -1;       // the guest's time inside the job (generate, measure, clean up)
   double teardown_s = -1;  // the guest's "done" to QEMU's exit

@@ -4,9 +4,11 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <string_view>
 #include <thread>
@@ -153,8 +155,12 @@ bool console_shows_panic(const std::string& console_log) {
 
 }  // namespace
 
-VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, const VmOutcome&)>& on_frame) {
+// One boot. `stalled` is set when the guest said nothing before
+// `hello_deadline_s` while QEMU still ran: the case run_vm boots again.
+static VmOutcome run_vm_once(const VmSpec& spec, int boot, double hello_deadline_s,
+                             const std::function<void(const Frame&, const VmOutcome&)>& on_frame, bool& stalled) {
   VmOutcome outcome;
+  outcome.boots = boot;
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   // Truncate both serial logs first so a follower never reads a previous VM's bytes.
@@ -230,7 +236,8 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
       outcome.reason = "stopped on request (Ctrl-C, SIGTERM, or a write the results directory refused)";
       break;
     }
-    if (!hello && elapsed() > spec.hello_timeout_s) {
+    if (!hello && elapsed() > hello_deadline_s) {
+      stalled = true;
       outcome.end = VmEnd::NoHello;
       outcome.reason = "the guest agent did not say hello within " + std::to_string(int(spec.hello_timeout_s)) + " s";
       break;
@@ -277,6 +284,31 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
   }
   if (outcome.end != VmEnd::Done) outcome.console_tail = file_tail(spec.console_log, 25);
   return outcome;
+}
+
+VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, const VmOutcome&)>& on_frame) {
+  const int boots = std::max(1, spec.boot_attempts);
+  double spent_s = 0;
+  std::string stalled_tail;
+  for (int boot = 1;; ++boot) {
+    const bool last = boot == boots;
+    // The first boot gets a third of the budget: a healthy one says hello in
+    // seconds, so a stall is caught early and the whole wait stays as given.
+    const double deadline_s = last ? spec.hello_timeout_s - spent_s : spec.hello_timeout_s / 3;
+    bool stalled = false;
+    VmOutcome outcome = run_vm_once(spec, boot, deadline_s, on_frame, stalled);
+    spent_s += outcome.wall_s;
+    if (!stalled || last) {
+      outcome.wall_s = spent_s;
+      outcome.stalled_boot_tail = stalled_tail;
+      if (stalled && boot > 1) outcome.reason += " (" + std::to_string(boot) + " boots, each stalled)";
+      return outcome;
+    }
+    // The stalled boot's console stays beside the next one's, as evidence.
+    stalled_tail = outcome.console_tail;
+    std::error_code ec;
+    std::filesystem::rename(spec.console_log, spec.console_log + ".stalled-boot-" + std::to_string(boot), ec);
+  }
 }
 
 }  // namespace kreg
