@@ -34,11 +34,11 @@ struct VmSpec {
   double hello_timeout_s = 120;  // QEMU start to the agent's hello frame, all boots together
   // A boot that stalls before hello is killed and booted again, up to this
   // many boots in all; the first gets a third of hello_timeout_s. Under TCG
-  // with 2 vCPUs, 3 of 306 microvm boots of 6.1 here livelocked in the
+  // with 2 vCPUs, 3 of 606 microvm boots of 6.1 here livelocked in the
   // kernel's int3 text patching (both vCPUs looping in asm_exc_int3 right
-  // after "sched_clock: Marking stable"; 0 of 160 on pc): a race in QEMU's
-  // multi-threaded TCG, not the kernel under test, and the same image boots
-  // on the next try.
+  // after "sched_clock: Marking stable"; 0 of 460 on pc, too few to call pc
+  // free of it): a race in QEMU's multi-threaded TCG, not the kernel under
+  // test, and the same image boots on the next try.
   int boot_attempts = 2;
   double timeout_s = 1800;  // whole VM
   // Set by the caller (Ctrl-C): the VM is killed and ends as Stopped.
