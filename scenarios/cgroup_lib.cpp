@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 #include "scenarios/generator.hpp"
 
@@ -25,6 +26,24 @@ namespace {
     throw GeneratorError(what, err, what + " cgroup '" + name + "': " + std::strerror(err));
   }
   throw std::runtime_error(what + " cgroup '" + name + "': " + cgroup_strerror(code));
+}
+
+// A task killed and reaped can hold its cgroup for a moment, so a removal
+// that finds it busy is tried again: 12 tries, 1 ms apart doubling up to
+// 200 ms, about a second in all. `try_remove` returns true when it is done
+// (removed, or failed for another reason); false when it found the cgroup
+// busy. Returns false when it was still busy at the end.
+bool retry_while_busy(const std::function<bool()>& try_remove) {
+  for (int attempt = 0, delay_us = 1000;; ++attempt, delay_us *= 2) {
+    if (try_remove()) return true;
+    if (attempt == 11) return false;
+    usleep(static_cast<useconds_t>(std::min(delay_us, 200000)));
+  }
+}
+
+GeneratorError still_busy(const std::string& name) {
+  return GeneratorError("rmdir", EBUSY,
+                        "cannot delete cgroup '" + name + "': still busy after retrying for about a second");
 }
 }  // namespace
 
@@ -69,29 +88,24 @@ void attach_self(cgroup* cg) {
 
 void delete_cgroup(cgroup* cg) {
   int rc = 0;
-  for (int attempt = 0, delay_us = 1000; attempt < 12; ++attempt, delay_us *= 2) {
+  retry_while_busy([&] {
     rc = cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_IGNORE_MIGRATION | CGFLAG_DELETE_EMPTY_ONLY);
-    if (rc == 0) return;
     // libcgroup 2.0 reports the kernel's EBUSY as ECGNONEMPTY without errno.
-    if (!(rc == ECGNONEMPTY || (rc == ECGOTHER && cgroup_get_last_errno() == EBUSY))) break;
-    usleep(static_cast<useconds_t>(std::min(delay_us, 200000)));
-  }
-  if (rc == ECGNONEMPTY)
-    throw GeneratorError("rmdir", EBUSY,
-                         std::string("cannot delete cgroup '") + cgroup_get_cgroup_name(cg) +
-                             "': still busy after retrying for about a second");
+    return !(rc == ECGNONEMPTY || (rc == ECGOTHER && cgroup_get_last_errno() == EBUSY));
+  });
+  if (rc == 0) return;
+  if (rc == ECGNONEMPTY) throw still_busy(cgroup_get_cgroup_name(cg));
   fail("cannot delete", cgroup_get_cgroup_name(cg), rc);
 }
 
 void rmdir_cgroup_fast(const std::string& dir) {
-  for (int attempt = 0, delay_us = 1000;; ++attempt, delay_us *= 2) {
-    if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
-    if (errno != EBUSY) throw std::runtime_error("cannot remove cgroup " + dir + ": " + std::strerror(errno));
-    if (attempt == 11)
-      throw GeneratorError("rmdir", EBUSY,
-                           "cannot delete cgroup '" + dir + "': still busy after retrying for about a second");
-    usleep(static_cast<useconds_t>(std::min(delay_us, 200000)));
-  }
+  int err = 0;
+  const bool done = retry_while_busy([&] {
+    err = rmdir(dir.c_str()) == 0 ? 0 : errno;
+    return err != EBUSY;
+  });
+  if (!done) throw still_busy(dir);
+  if (err != 0 && err != ENOENT) throw std::runtime_error("cannot remove cgroup " + dir + ": " + std::strerror(err));
 }
 
 void mkdir_cgroup_fast(const std::string& dir) {
