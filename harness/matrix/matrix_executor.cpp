@@ -211,8 +211,8 @@ int execute_units(RunState& state, const Suite& suite, const std::vector<KernelI
       if (out.boots > 1)
         progress.note(
             fmt::format("kreg: {} stalled before hello and was booted again ({} boots; console of the "
-                        "stall in {}/{}/console.log.stalled-boot-1)",
-                        u.unit_id, out.boots, state.store->dir(), out.vm_dir));
+                        "stall in {})",
+                        u.unit_id, out.boots, out.stalled_console_log));
     };
     tasks.push_back(std::move(task));
   }

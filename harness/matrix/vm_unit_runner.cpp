@@ -238,6 +238,7 @@ UnitOutcome run_unit(const MatrixUnit& unit, const KernelImage& kernel, const Un
   result.wall_s = outcome.wall_s;
   result.boots = outcome.boots;
   result.stalled_boot_tail = outcome.stalled_boot_tail;
+  result.stalled_console_log = outcome.stalled_console_log;
   result.boot_to_hello_s = outcome.boot_to_hello_s;
   if (outcome.done_s >= 0) result.teardown_s = outcome.wall_s - outcome.done_s;
   // A record that arrived whole (its own CRC-32 verified) before a later

@@ -50,10 +50,10 @@ struct UnitOutcome {
   double wall_s = 0;
   double boot_to_hello_s = -1;  // of the boot that said hello
   int boots = 1;                // more than 1: earlier boots stalled before hello (VmSpec::boot_attempts)
-  std::string stalled_boot_tail;
-  nlohmann::json boot;     // boot_breakdown() of this VM (vm/boot/boot_breakdown.hpp)
-  double job_s = -1;       // the guest's time inside the job (generate, measure, clean up)
-  double teardown_s = -1;  // the guest's "done" to QEMU's exit
+  std::string stalled_boot_tail, stalled_console_log;  // VmOutcome's
+  nlohmann::json boot;                                 // boot_breakdown() of this VM (vm/boot/boot_breakdown.hpp)
+  double job_s = -1;                                   // the guest's time inside the job (generate, measure, clean up)
+  double teardown_s = -1;                              // the guest's "done" to QEMU's exit
   int memory_mib = 0;
   nlohmann::json guest_kernel;  // from the hello frame
   nlohmann::json features;      // the guest's feature probe

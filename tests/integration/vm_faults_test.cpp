@@ -199,6 +199,8 @@ TEST(VmFaults, QemuStalledBeforeHelloIsBootedAgain) {
   EXPECT_TRUE(fs::exists(attempt + "/console.log.stalled-boot-1")) << attempt;
   EXPECT_NE(kreg.stderr_text().find("stalled before hello and was booted again"), std::string::npos)
       << kreg.stderr_text();
+  EXPECT_NE(kreg.stderr_text().find(attempt + "/console.log.stalled-boot-1"), std::string::npos)
+      << "the note does not name the kept console: " << kreg.stderr_text();
   int with_two_boots = 0;
   for (const auto& [path, bytes] : records_of(run_dir))
     with_two_boots += nlohmann::json::parse(bytes)["timing"].value("boots", 1) == 2;

@@ -239,7 +239,7 @@ static VmOutcome run_vm_once(const VmSpec& spec, int boot, double hello_deadline
 VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, const VmOutcome&)>& on_frame) {
   const int boots = std::max(1, spec.boot_attempts);
   double spent_s = 0;
-  std::string stalled_tail;
+  std::string stalled_tail, stalled_log;
   for (int boot = 1;; ++boot) {
     const bool last = boot == boots;
     // The first boot gets a third of the budget: a healthy one says hello in
@@ -251,13 +251,15 @@ VmOutcome run_vm(const VmSpec& spec, const std::function<void(const Frame&, cons
     if (!stalled || last) {
       outcome.wall_s = spent_s;
       outcome.stalled_boot_tail = stalled_tail;
+      outcome.stalled_console_log = stalled_log;
       if (stalled && boot > 1) outcome.reason += " (" + std::to_string(boot) + " boots, each stalled)";
       return outcome;
     }
     // The stalled boot's console stays beside the next one's, as evidence.
     stalled_tail = outcome.console_tail;
+    stalled_log = spec.console_log + ".stalled-boot-" + std::to_string(boot);
     std::error_code ec;
-    std::filesystem::rename(spec.console_log, spec.console_log + ".stalled-boot-" + std::to_string(boot), ec);
+    std::filesystem::rename(spec.console_log, stalled_log, ec);
   }
 }
 

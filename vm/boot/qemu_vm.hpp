@@ -67,6 +67,7 @@ struct VmOutcome {
   std::string console_tail;                      // last lines of the console
   int boots = 1;                                 // this boot's number, from 1 (VmSpec::boot_attempts)
   std::string stalled_boot_tail;                 // console tail of the last boot that stalled, if any
+  std::string stalled_console_log;               // where that boot's whole console was kept
   std::map<std::string, double> console_mark_s;  // VmSpec::console_marks seen, and when
 };
 
